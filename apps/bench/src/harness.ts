@@ -1,0 +1,234 @@
+/**
+ * A small benchmark harness: measure ops/s of a function (sync or async)
+ * after a warm-up, optionally with per-op latency percentiles, and print an
+ * aligned table with each row's ratio to a named baseline row measured in the
+ * same run. Goals are checked and printed as met / NOT MET.
+ */
+
+/** Options for one measurement. */
+export interface MeasureOptions {
+  /** Measure for this long (after warm-up). Ignored when `ops` is set. */
+  durationMs?: number;
+  /** Measure exactly this many calls instead of a duration. */
+  ops?: number;
+  /** Warm up (let the JIT settle) for this long before measuring. */
+  warmupMs?: number;
+  /**
+   * Time every call and report p50/p90/p99/max. Each sample includes the cost
+   * of reading the timer (tens of ns), so use it for ops of a microsecond or
+   * more; for nanosecond ops the ops/s figure is the honest number.
+   */
+  percentiles?: boolean;
+}
+
+/** What one measurement produced. */
+export interface Measurement {
+  name: string;
+  /** Calls measured (warm-up excluded). */
+  ops: number;
+  /** Wall time of the measured calls. */
+  elapsedMs: number;
+  opsPerSec: number;
+  /** Per-call latency percentiles in microseconds, when asked for. */
+  latencyUs?: { p50: number; p90: number; p99: number; max: number };
+}
+
+/** Defaults every measurement uses unless its options say otherwise; main.ts sets them from flags. */
+export const defaults = {
+  durationMs: 1000,
+  warmupMs: 250,
+};
+
+/** Results stored here cannot be optimised away by the JIT. */
+let sink: unknown;
+/** Read the sink so it is observably used (prevents dead-code elimination of measured calls). */
+export function sinkValue(): unknown {
+  return sink;
+}
+
+const batchTargetMs = 2;
+const batchOpsMax = 1 << 20;
+
+/**
+ * Measure a synchronous function. `fn(i)` gets a running call index, handy for
+ * cycling through a prepared input array (`inputs[i % inputs.length]`).
+ */
+export function measure(name: string, fn: (i: number) => unknown, options: MeasureOptions = {}): Measurement {
+  const durationMs = options.durationMs ?? defaults.durationMs;
+  const warmupMs = options.warmupMs ?? defaults.warmupMs;
+  let i = 0;
+  // Warm-up doubles as calibration: find a batch size that takes ~2 ms, so
+  // the clock is read rarely enough not to distort fast ops.
+  let batch = 1;
+  const warmupEnd = performance.now() + warmupMs;
+  for (;;) {
+    const t0 = performance.now();
+    for (let k = 0; k < batch; k++) sink = fn(i++);
+    const t1 = performance.now();
+    if (t1 >= warmupEnd) break;
+    if (t1 - t0 < batchTargetMs && batch < batchOpsMax) batch *= 2;
+  }
+
+  if (options.percentiles || options.ops !== undefined) {
+    const total = options.ops ?? Number.POSITIVE_INFINITY;
+    const samples: number[] = [];
+    const end = performance.now() + durationMs;
+    const start = performance.now();
+    let ops = 0;
+    while (ops < total) {
+      if (options.percentiles) {
+        const t0 = performance.now();
+        sink = fn(i++);
+        samples.push(performance.now() - t0);
+      } else {
+        sink = fn(i++);
+      }
+      ops++;
+      if (options.ops === undefined && (ops & 63) === 0 && performance.now() >= end) break;
+    }
+    const elapsedMs = performance.now() - start;
+    return finish(name, ops, elapsedMs, options.percentiles ? samples : undefined);
+  }
+
+  let ops = 0;
+  const start = performance.now();
+  const end = start + durationMs;
+  let now = start;
+  while (now < end) {
+    for (let k = 0; k < batch; k++) sink = fn(i++);
+    ops += batch;
+    now = performance.now();
+  }
+  return finish(name, ops, now - start, undefined);
+}
+
+/** Measure an async function, one call at a time (each call awaited before the next). */
+export async function measureAsync(
+  name: string,
+  fn: (i: number) => Promise<unknown>,
+  options: MeasureOptions = {},
+): Promise<Measurement> {
+  const durationMs = options.durationMs ?? defaults.durationMs;
+  const warmupMs = options.warmupMs ?? defaults.warmupMs;
+  let i = 0;
+  const warmupEnd = performance.now() + warmupMs;
+  while (performance.now() < warmupEnd) sink = await fn(i++);
+
+  const total = options.ops ?? Number.POSITIVE_INFINITY;
+  const samples: number[] = [];
+  const start = performance.now();
+  const end = start + durationMs;
+  let ops = 0;
+  while (ops < total) {
+    const t0 = performance.now();
+    sink = await fn(i++);
+    const t1 = performance.now();
+    if (options.percentiles) samples.push(t1 - t0);
+    ops++;
+    if (options.ops === undefined && t1 >= end) break;
+  }
+  return finish(name, ops, performance.now() - start, options.percentiles ? samples : undefined);
+}
+
+function finish(name: string, ops: number, elapsedMs: number, samplesMs: number[] | undefined): Measurement {
+  const m: Measurement = { name, ops, elapsedMs, opsPerSec: elapsedMs > 0 ? (ops * 1000) / elapsedMs : 0 };
+  if (samplesMs && samplesMs.length > 0) {
+    samplesMs.sort((a, b) => a - b);
+    const at = (q: number) =>
+      samplesMs[Math.min(samplesMs.length - 1, Math.floor(q * samplesMs.length))]! * 1000;
+    m.latencyUs = { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: samplesMs[samplesMs.length - 1]! * 1000 };
+  }
+  return m;
+}
+
+/** A goal a row is checked against; `label` is what the table prints. */
+export interface Goal {
+  label: string;
+  met(row: Measurement, baseline: Measurement | undefined): boolean;
+}
+
+/** Goal: at least `n` ops/s. */
+export function atLeastOpsPerSec(n: number): Goal {
+  return { label: `>= ${formatOps(n)}/s`, met: (row) => row.opsPerSec >= n };
+}
+
+/** Goal: at least `ratio` times the baseline row's ops/s (0.9 = "within 10%"). */
+export function atLeastRatio(ratio: number): Goal {
+  return {
+    label: `>= ${ratio.toFixed(2)}x baseline`,
+    met: (row, baseline) => baseline !== undefined && row.opsPerSec >= ratio * baseline.opsPerSec,
+  };
+}
+
+/** One printed row: a measurement, the name of its baseline row (if any) and an optional goal. */
+export interface Row {
+  result: Measurement;
+  /** Name of another row in the same table to compute the ratio against. */
+  baseline?: string;
+  goal?: Goal;
+}
+
+/** Table rows plus the outcome of every goal (so a caller can summarise or exit non-zero). */
+export interface TableReport {
+  lines: string[];
+  goals: { row: string; goal: string; met: boolean }[];
+}
+
+/** Render rows as an aligned text table. Baselines are looked up by name among the rows. */
+export function renderTable(title: string, rows: readonly Row[]): TableReport {
+  const byName = new Map(rows.map((r) => [r.result.name, r.result]));
+  const withLatency = rows.some((r) => r.result.latencyUs);
+  const header = ['op', 'ops/s', 'vs baseline'];
+  if (withLatency) header.push('p50 us', 'p99 us');
+  header.push('goal', 'status');
+  const goals: TableReport['goals'] = [];
+  const body = rows.map((r) => {
+    const base = r.baseline ? byName.get(r.baseline) : undefined;
+    if (r.baseline && !base) throw new Error(`baseline row "${r.baseline}" not in table "${title}"`);
+    const ratio =
+      base && base.opsPerSec > 0 ? `${(r.result.opsPerSec / base.opsPerSec).toFixed(2)}x ${base.name}` : '';
+    const cells = [r.result.name, formatOps(r.result.opsPerSec), ratio];
+    if (withLatency) {
+      cells.push(r.result.latencyUs ? fmtUs(r.result.latencyUs.p50) : '');
+      cells.push(r.result.latencyUs ? fmtUs(r.result.latencyUs.p99) : '');
+    }
+    if (r.goal) {
+      const met = r.goal.met(r.result, base);
+      goals.push({ row: r.result.name, goal: r.goal.label, met });
+      cells.push(r.goal.label, met ? 'met' : 'NOT MET');
+    } else {
+      cells.push('', '');
+    }
+    return cells;
+  });
+  const all = [header, ...body];
+  const widths = header.map((_, c) => Math.max(...all.map((row) => row[c]!.length)));
+  // Numbers right-aligned, text left-aligned.
+  const numeric = new Set(['ops/s', 'p50 us', 'p99 us']);
+  const fmt = (row: string[]) =>
+    row
+      .map((cell, c) => (numeric.has(header[c]!) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))
+      .join('  ')
+      .trimEnd();
+  const lines = [`## ${title}`, fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(fmt)];
+  return { lines, goals };
+}
+
+/** Print a table to stdout and return the goal outcomes. */
+export function printTable(title: string, rows: readonly Row[]): TableReport['goals'] {
+  const report = renderTable(title, rows);
+  console.log(report.lines.join('\n'));
+  console.log('');
+  return report.goals;
+}
+
+/** 1234567 -> "1.23M", 4321 -> "4.32k". */
+export function formatOps(n: number): string {
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(2)}k`;
+  return n.toFixed(1);
+}
+
+function fmtUs(us: number): string {
+  return us >= 100 ? us.toFixed(0) : us.toFixed(2);
+}
