@@ -1,2 +1,3 @@
 export * from './errors.ts';
 export * from './slot.ts';
+export * from './slot-range.ts';
