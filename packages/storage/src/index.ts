@@ -1,1 +1,27 @@
+export { compareBytes, copyBytes, prefixEnd } from './bytes.ts';
+export {
+  InvalidArgumentError,
+  LimitExceededError,
+  QuotaExceededError,
+  StorageIoError,
+  StoreClosedError,
+} from './errors.ts';
+export {
+  DEFAULT_BATCH_OPS_MAX,
+  DEFAULT_KEY_BYTES_MAX,
+  DEFAULT_STORE_LIMITS,
+  DEFAULT_VALUE_BYTES_MAX,
+  resolveLimits,
+} from './limits.ts';
+export { type MemoryStoreOptions, openMemoryStore } from './memory.ts';
 export type * from './store.ts';
+export {
+  checkBatch,
+  checkBytes,
+  checkKey,
+  checkValue,
+  checkWriteOptions,
+  inRange,
+  resolveScan,
+  type ScanRange,
+} from './validate.ts';

@@ -50,7 +50,12 @@ export interface SizeEstimate {
   readonly quotaBytes?: number;
 }
 
-/** An ordered byte-key store. */
+/**
+ * An ordered byte-key store.
+ * @remarks Methods report every failure, bad input included, as a rejected
+ * promise, never a synchronous throw (`scan` may throw at the call or from
+ * iteration). Writes from one handle apply in the order they were called.
+ */
 export interface Store {
   /** The limits this store enforces. */
   readonly limits: StoreLimits;

@@ -1,0 +1,37 @@
+/** Compares as unsigned bytes, shorter-is-smaller on a common prefix: -1, 0 or 1. */
+export function compareBytes(a: Uint8Array, b: Uint8Array): -1 | 0 | 1 {
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
+}
+
+/**
+ * The smallest key greater than every key that starts with `prefix`: the
+ * exclusive end of a prefix scan. Trailing 0xFF bytes cannot be incremented,
+ * so they are dropped first; `undefined` means no bound (the prefix is empty
+ * or all 0xFF, so the range runs to the end of the keyspace).
+ */
+export function prefixEnd(prefix: Uint8Array): Uint8Array | undefined {
+  let end = prefix.length;
+  while (end > 0 && prefix[end - 1] === 0xff) end--;
+  if (end === 0) return undefined;
+  // A fresh array, never `prefix.slice()`, which on a Buffer shares the caller's memory.
+  const out = new Uint8Array(end);
+  out.set(prefix.subarray(0, end));
+  out[end - 1] = prefix[end - 1]! + 1;
+  return out;
+}
+
+/**
+ * A plain `Uint8Array` copy of exactly the view's bytes. Not `bytes.slice()`:
+ * on a Node `Buffer` that returns a view sharing the caller's memory.
+ */
+export function copyBytes(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.length);
+  out.set(bytes);
+  return out;
+}

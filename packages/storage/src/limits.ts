@@ -1,0 +1,32 @@
+import { InvalidArgumentError } from './errors.ts';
+import type { StoreLimits } from './store.ts';
+
+/**
+ * Keys carry a 2-byte header and a few tuple elements; 1 KiB leaves room for
+ * long composite index keys and stays under every embedded engine's own key
+ * bound (LMDB as built by lmdb-js allows 1978 bytes).
+ */
+export const DEFAULT_KEY_BYTES_MAX = 1024;
+/** One document or one coordinator message; bigger blobs belong in chunks. */
+export const DEFAULT_VALUE_BYTES_MAX = 1024 * 1024;
+/** Bounds one transaction's memory and the time it holds the engine's write lock. */
+export const DEFAULT_BATCH_OPS_MAX = 10_000;
+
+/** The limits a store enforces when the caller gives none. */
+export const DEFAULT_STORE_LIMITS: StoreLimits = Object.freeze({
+  keyBytesMax: DEFAULT_KEY_BYTES_MAX,
+  valueBytesMax: DEFAULT_VALUE_BYTES_MAX,
+  batchOpsMax: DEFAULT_BATCH_OPS_MAX,
+});
+
+/** Fills unset limits with the defaults; throws `InvalidArgumentError` unless each is a positive safe integer. */
+export function resolveLimits(limits?: Partial<StoreLimits>): StoreLimits {
+  const resolved = { ...DEFAULT_STORE_LIMITS, ...limits };
+  for (const name of ['keyBytesMax', 'valueBytesMax', 'batchOpsMax'] as const) {
+    const value = resolved[name];
+    if (!Number.isSafeInteger(value) || value <= 0) {
+      throw new InvalidArgumentError(`${name} must be a positive integer, got ${String(value)}`);
+    }
+  }
+  return Object.freeze(resolved);
+}
