@@ -69,6 +69,13 @@ export class MalformedKeyError extends DecodeError {
   }
 }
 
+/** Thrown when bytes remain after one complete key or value. */
+export class TrailingBytesError extends DecodeError {
+  constructor(offset: number) {
+    super('unexpected bytes after the end of the item', 'ERR_TRAILING_BYTES', offset);
+  }
+}
+
 /** Thrown when value bytes are not one well-formed standard CBOR item. */
 export class MalformedValueError extends DecodeError {
   constructor(message: string, offset = 0, options?: ErrorOptions) {
