@@ -103,3 +103,29 @@ export class InvalidArgumentError extends TesseraError {
     super(message, 'ERR_INVALID_ARGUMENT');
   }
 }
+
+/**
+ * Thrown when a received Lamport clock is more than `clockJumpMax` ahead of
+ * the local clock. The local clock is left unchanged; drop the message.
+ */
+export class ClockJumpError extends TesseraError {
+  readonly local: number;
+  readonly remote: number;
+  readonly clockJumpMax: number;
+  constructor(local: number, remote: number, clockJumpMax: number) {
+    super(
+      `remote clock ${remote} is more than clockJumpMax ${clockJumpMax} ahead of local ${local}`,
+      'ERR_CLOCK_JUMP',
+    );
+    this.local = local;
+    this.remote = remote;
+    this.clockJumpMax = clockJumpMax;
+  }
+}
+
+/** Thrown when a Lamport clock, dot or version vector (from a caller or a peer) is not well formed. */
+export class InvalidClockError extends TesseraError {
+  constructor(message: string) {
+    super(message, 'ERR_INVALID_CLOCK');
+  }
+}
