@@ -1,0 +1,180 @@
+import { describe, expect, it } from 'vitest';
+import type { Coordinator } from './coordinator.ts';
+import { SimCluster } from './sim/cluster.ts';
+import { Simulation } from './sim/simulation.ts';
+import type { MessageEvent } from './types.ts';
+
+const timing = {
+  statePeriodMs: 200,
+  suspectAfterMs: 1000,
+  downAfterMs: 3000,
+  syncPeriodMs: 1000,
+  syncIntervalMinMs: 100,
+};
+
+async function cluster(peers: number, seed = 7, faults = {}) {
+  const sim = new Simulation({ seed, delayMsMin: 1, delayMsMax: 20, ...faults });
+  const c = await SimCluster.create(sim, { peers, timing });
+  return { sim, c };
+}
+
+async function collect(c: Coordinator): Promise<string[]> {
+  const out: string[] = [];
+  for await (const m of c.messages()) out.push(`${m.clock}/${m.from}/${m.messageType}`);
+  return out;
+}
+
+describe('coordinator over the simulator', () => {
+  it('publishes, stores under M keys and delivers to every peer in (clock, from) order', async () => {
+    const { sim, c } = await cluster(4);
+    await c.startAll();
+    expect(await sim.runUntil(() => c.membershipConverged(), { timeMsMax: 5000 })).toBe(true);
+    const seen: MessageEvent[] = [];
+    c.coordinator('p002').on('message', (e) => seen.push(e));
+    const a = await c
+      .coordinator('p000')
+      .publish({ messageType: 'database', eventType: 'created', payload: { db: 'a' } });
+    const b = await c
+      .coordinator('p001')
+      .publish({ messageType: 'database', eventType: 'created', payload: { db: 'b' } });
+    await sim.runFor(100);
+    expect(seen.map((e) => [e.message.from, e.source])).toEqual(
+      expect.arrayContaining([
+        ['p000', 'gossip'],
+        ['p001', 'gossip'],
+      ]),
+    );
+    expect(seen.find((e) => e.message.from === 'p000')!.message.payload).toEqual({ db: 'a' });
+    // Receiving applies max + 1: the receiver's clock is beyond both.
+    expect(c.coordinator('p002').clock).toBeGreaterThan(Math.max(a.clock, b.clock));
+    const logs = await Promise.all(c.ids.map((id) => collect(c.coordinator(id))));
+    for (const log of logs) expect(log).toEqual(logs[0]);
+    const sorted = [...logs[0]!].sort((x, y) => {
+      const [cx, fx] = x.split('/');
+      const [cy, fy] = y.split('/');
+      return Number(cx) - Number(cy) || (fx! < fy! ? -1 : fx! > fy! ? 1 : 0);
+    });
+    expect(logs[0]).toEqual(sorted);
+    expect(logs[0]).toHaveLength(2);
+    expect(sim.errors).toEqual([]);
+  });
+
+  it('a later message from a peer that received an earlier one has a higher clock', async () => {
+    const { sim, c } = await cluster(3);
+    await c.startAll();
+    await sim.runFor(500);
+    const first = await c.coordinator('p000').publish({ messageType: 'slotMap', eventType: 'updated' });
+    await sim.runFor(100);
+    const second = await c.coordinator('p001').publish({ messageType: 'slotMap', eventType: 'updated' });
+    expect(second.clock).toBeGreaterThan(first.clock);
+  });
+
+  it('a peer that joins late catches up on every message', async () => {
+    const { sim, c } = await cluster(4);
+    // Start all but p003.
+    for (const id of ['p000', 'p001', 'p002']) {
+      const started = c.coordinator(id).start();
+      await sim.runFor(1);
+      await started;
+    }
+    for (let i = 0; i < 600; i++) {
+      await c.coordinator(`p00${i % 3}`).publish({ messageType: 'object', eventType: 'created', payload: i });
+      if (i % 50 === 0) await sim.runFor(10);
+    }
+    await sim.runFor(500);
+    const late = c.coordinator('p003');
+    const started = late.start();
+    await sim.runFor(1);
+    await started;
+    expect(late.logSummary().count).toBe(0);
+    expect(await sim.runUntil(() => late.logSummary().count === 600, { timeMsMax: 5000 })).toBe(true);
+    expect(late.stats().pulled).toBe(600);
+    expect(await collect(late)).toEqual(await collect(c.coordinator('p000')));
+    expect(late.self().status).toBe('up');
+  });
+
+  it('catch-up finds messages lost to gossip drops', async () => {
+    const { sim, c } = await cluster(5, 11, { dropRate: 0.5 });
+    await c.startAll();
+    for (let i = 0; i < 40; i++) {
+      await c.coordinator(`p00${i % 5}`).publish({ messageType: 'object', eventType: 'updated', payload: i });
+      await sim.runFor(25);
+    }
+    sim.setFaults({ dropRate: 0 });
+    expect(await sim.runUntil(() => c.logsAgree(), { timeMsMax: 10_000 })).toBe(true);
+    for (const id of c.ids) expect(c.coordinator(id).logSummary().count).toBe(40);
+    const pulled = c.ids.reduce((n, id) => n + c.coordinator(id).stats().pulled, 0);
+    expect(pulled).toBeGreaterThan(0);
+  });
+
+  it('marks a silent peer suspect (unreachable) then down, and a restart comes back up with a new incarnation', async () => {
+    const { sim, c } = await cluster(3);
+    await c.startAll();
+    expect(await sim.runUntil(() => c.membershipConverged(), { timeMsMax: 5000 })).toBe(true);
+    const watcher = c.coordinator('p000');
+    const statuses: string[] = [];
+    watcher.on('member', (e) => {
+      if (e.member.id === 'p002') statuses.push(`${e.member.status}@${e.member.incarnation}`);
+    });
+    const crashedAt = sim.now;
+    c.crash('p002');
+    await sim.runUntil(() => watcher.members().find((m) => m.id === 'p002')!.liveness === 'suspect', {
+      timeMsMax: 5000,
+      checkEveryMs: 10,
+    });
+    const suspectAt = sim.now;
+    expect(suspectAt - crashedAt).toBeGreaterThanOrEqual(timing.suspectAfterMs - timing.statePeriodMs * 1.1);
+    expect(watcher.members().find((m) => m.id === 'p002')!.status).toBe('unreachable');
+    await sim.runUntil(() => watcher.members().find((m) => m.id === 'p002')!.status === 'down', {
+      timeMsMax: 5000,
+      checkEveryMs: 10,
+    });
+    expect(sim.now - crashedAt).toBeGreaterThanOrEqual(timing.downAfterMs - timing.statePeriodMs * 1.1);
+    expect(sim.now - suspectAt).toBeGreaterThan(0);
+
+    const restarted = await c.restart('p002');
+    expect(restarted.incarnation).toBe(2);
+    expect(await sim.runUntil(() => c.membershipConverged(), { timeMsMax: 5000 })).toBe(true);
+    expect(statuses).toEqual(
+      ['unreachable@1', 'down@1', 'joining@2', 'up@2'].filter((s) => statuses.includes(s)),
+    );
+    expect(statuses.slice(0, 2)).toEqual(['unreachable@1', 'down@1']);
+    expect(statuses.at(-1)).toBe('up@2');
+  });
+
+  it('a restarted peer keeps its log and its clock moves on from it', async () => {
+    const { sim, c } = await cluster(2);
+    await c.startAll();
+    const m = await c.coordinator('p001').publish({ messageType: 'user', eventType: 'created' });
+    await sim.runFor(100);
+    c.crash('p001');
+    const again = await c.restart('p001');
+    expect(again.logSummary().count).toBe(1);
+    const next = await again.publish({ messageType: 'user', eventType: 'deleted' });
+    expect(next.clock).toBeGreaterThan(m.clock);
+    expect(next.incarnation).toBe(2);
+  });
+
+  it('stop publishes exiting, and peers then see the peer go down', async () => {
+    const { sim, c } = await cluster(3);
+    await c.startAll();
+    expect(await sim.runUntil(() => c.membershipConverged(), { timeMsMax: 5000 })).toBe(true);
+    const stopped = c.coordinator('p001').stop();
+    await sim.runFor(1);
+    await stopped;
+    await sim.runFor(100);
+    expect(
+      c
+        .coordinator('p000')
+        .members()
+        .find((m) => m.id === 'p001')!.status,
+    ).toBe('exiting');
+    await sim.runFor(timing.downAfterMs + 500);
+    expect(
+      c
+        .coordinator('p000')
+        .members()
+        .find((m) => m.id === 'p001')!.status,
+    ).toBe('down');
+  });
+});

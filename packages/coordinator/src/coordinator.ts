@@ -1,0 +1,591 @@
+/**
+ * The coordinator: one peer's side of the cluster's control plane. It
+ * publishes and receives Lamport-clocked messages on the gossip topic,
+ * stores each under its M key, catches up by pulling from peers, publishes
+ * its node state on a period and on change, runs the failure detector, and
+ * keeps job records. It talks only to `Network`, `Timers`, `Random` and a
+ * `Store`, so the same code runs over libp2p and in the simulator.
+ */
+import { InvalidArgumentError, LimitExceededError } from '@tessera/core';
+import { type CatchUpContext, runCatchUp, serveCatchUp } from './catch-up.ts';
+import { ClockJumpError, decodeValue, encodeValue, LamportClock } from './core-stand-in.ts';
+import type { PeerIdString, TimerHandle } from './env.ts';
+import { CoordinatorNotRunningError } from './errors.ts';
+import { Emitter, type TypedEvents } from './events.ts';
+import { createJobs, type Jobs } from './jobs.ts';
+import { keySuccessor, messageKey, messagePrefix, nodeStateKey, prefixEnd } from './keys.ts';
+import { MessageLog } from './log.ts';
+import { Membership } from './membership.ts';
+import {
+  type CoordinatorLimits,
+  type CoordinatorOptions,
+  type CoordinatorTiming,
+  DEFAULT_LIMITS,
+  DEFAULT_TIMING,
+  silentLogger,
+} from './options.ts';
+import { SerialQueue } from './serial-queue.ts';
+import type {
+  CoordinatorEvents,
+  CoordinatorMessage,
+  DropReason,
+  LogSummary,
+  Member,
+  NodeState,
+  NodeStatus,
+  PublishInput,
+} from './types.ts';
+import {
+  decodeGossip,
+  decodeMessage,
+  encodeFrame,
+  type MessageFrame,
+  type MessageId,
+  WIRE_VERSION,
+} from './wire.ts';
+
+/** Counters for what the coordinator did with traffic. */
+export interface CoordinatorStats {
+  /** Frames dropped as bad input (or overload), by reason. */
+  readonly dropped: Readonly<Record<DropReason, number>>;
+  /** Messages newly stored from gossip. */
+  readonly gossipAccepted: number;
+  /** Messages newly stored from catch-up. */
+  readonly pulled: number;
+  /** Messages received that were already stored. */
+  readonly duplicates: number;
+  readonly syncRounds: number;
+  readonly syncFailures: number;
+  /** Node-state frames and bytes this peer broadcast. */
+  readonly statesSent: number;
+  readonly stateBytesSent: number;
+}
+
+/** One peer's coordinator. */
+export interface Coordinator extends TypedEvents<CoordinatorEvents> {
+  readonly nodeId: PeerIdString;
+  readonly cluster: string;
+  /** This run's incarnation (0 before the first start). */
+  readonly incarnation: number;
+  /** The current Lamport clock. */
+  readonly clock: number;
+  readonly running: boolean;
+  /** Job records (`J`). */
+  readonly jobs: Jobs;
+  /** Loads the log, bumps and persists the incarnation, starts publishing and catching up. */
+  start(): Promise<void>;
+  /** Publishes a last `exiting` state (best effort), stops every timer, waits for queued work. */
+  stop(): Promise<void>;
+  /** Stamps, stores and broadcasts a message. */
+  publish(input: PublishInput): Promise<CoordinatorMessage>;
+  /** The membership view, this peer included, sorted by id. */
+  members(): Member[];
+  /** This peer's current node state. */
+  self(): NodeState;
+  /** Changes this peer's reported status (e.g. `leaving`) and publishes at once. */
+  setStatus(status: NodeStatus): void;
+  /** The stored log in total order (clock, then origin), after `after`, at most `limit`. */
+  messages(options?: { after?: MessageId; limit?: number }): AsyncIterable<CoordinatorMessage>;
+  /** Clock, count and hash of the stored log. */
+  logSummary(): LogSummary;
+  /** Runs one catch-up round with `peer` now; resolves with the messages newly stored. */
+  syncWith(peer: PeerIdString): Promise<number>;
+  stats(): CoordinatorStats;
+}
+
+const DROP_REASONS: readonly DropReason[] = [
+  'oversized',
+  'malformed',
+  'wrongCluster',
+  'spoofedSender',
+  'clockJump',
+  'overloaded',
+];
+
+const isNat = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+
+function toMessage(frame: MessageFrame): CoordinatorMessage {
+  const { from, cluster, clock, incarnation, time, messageType, eventType, payload } = frame;
+  return { from, cluster, clock, incarnation, time, messageType, eventType, payload };
+}
+
+/** Builds a coordinator; nothing happens until `start`. */
+export function createCoordinator(options: CoordinatorOptions): Coordinator {
+  const { network, timers, random, store, cluster, role } = options;
+  const nodeId = network.selfId;
+  if (options.nodeId !== undefined && options.nodeId !== nodeId) {
+    throw new InvalidArgumentError(`nodeId ${options.nodeId} is not network.selfId ${nodeId}`);
+  }
+  if (typeof cluster !== 'string' || cluster.length === 0)
+    throw new InvalidArgumentError('cluster name required');
+  if (role !== 'owner' && role !== 'client') throw new InvalidArgumentError(`unknown role ${String(role)}`);
+  const timing: CoordinatorTiming = { ...DEFAULT_TIMING, ...options.timing };
+  const limits: CoordinatorLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  if (timing.downAfterMs < timing.suspectAfterMs) {
+    throw new InvalidArgumentError('downAfterMs must be >= suspectAfterMs');
+  }
+  if (limits.payloadBytesMax >= limits.messageBytesMax) {
+    throw new InvalidArgumentError('payloadBytesMax must be < messageBytesMax');
+  }
+  const logger = options.logger ?? silentLogger;
+  const addresses = () => [
+    ...(typeof options.addresses === 'function' ? options.addresses() : (options.addresses ?? [])),
+  ];
+
+  const emitter = new Emitter<CoordinatorEvents>((error) =>
+    logger.warn('coordinator: event listener threw', { error: String(error) }),
+  );
+  const log = new MessageLog(store, limits);
+  const membership = new Membership(nodeId, {
+    suspectAfterMs: timing.suspectAfterMs,
+    downAfterMs: timing.downAfterMs,
+    membersMax: limits.membersMax,
+  });
+  const inbox = new SerialQueue();
+  const timerHandles = new Set<TimerHandle>();
+  const dropped = Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>;
+  const counters = {
+    gossipAccepted: 0,
+    pulled: 0,
+    duplicates: 0,
+    syncRounds: 0,
+    syncFailures: 0,
+    statesSent: 0,
+    stateBytesSent: 0,
+  };
+
+  let running = false;
+  let handlersInstalled = false;
+  let incarnation = 0;
+  let clock = new LamportClock(0, { clockJumpMax: limits.clockJumpMax });
+  let status: NodeStatus = 'idle';
+  let version = 0;
+  let storage: NodeState['storage'] = { usedBytes: 0, quotaBytes: null };
+  let syncing = false;
+  let syncPending: PeerIdString | null = null;
+  let syncTimer: TimerHandle | null = null;
+  let lastSyncEndMs = Number.NEGATIVE_INFINITY;
+
+  const schedule = (fn: () => void, delayMs: number): TimerHandle => {
+    const handle = timers.setTimeout(() => {
+      timerHandles.delete(handle);
+      if (running) fn();
+    }, delayMs);
+    timerHandles.add(handle);
+    return handle;
+  };
+  const jitter = (ms: number) => ms * (0.9 + 0.2 * random.next());
+
+  const drop = (reason: DropReason, from: PeerIdString, detail: string) => {
+    dropped[reason] += 1;
+    logger.warn('coordinator: dropped input', { reason, from, detail });
+    emitter.emit('dropped', { reason, from, detail });
+  };
+
+  const buildSelf = (): NodeState => ({
+    id: nodeId,
+    cluster,
+    host: options.host ?? '',
+    addresses: addresses().slice(0, limits.addressesMax),
+    clock: clock.value,
+    time: timers.now(),
+    status,
+    role,
+    incarnation,
+    version,
+    storage,
+    log: log.summary(),
+  });
+
+  const emitMemberChange = (change: { member: Member; previous: Member | null } | null) => {
+    if (change) emitter.emit('member', change);
+  };
+
+  const persistState = async (state: NodeState, durable: boolean) => {
+    try {
+      await store.put(nodeStateKey(cluster, state.id), encodeValue(state), { durable });
+    } catch (error) {
+      logger.warn('coordinator: could not store node state', { id: state.id, error: String(error) });
+    }
+  };
+
+  const publishState = async () => {
+    try {
+      const estimate = await store.estimateSize();
+      storage = { usedBytes: estimate.usedBytes, quotaBytes: estimate.quotaBytes ?? null };
+    } catch {
+      // Keep the last estimate; a failing estimate must not stop the heartbeat.
+    }
+    version += 1;
+    const state = buildSelf();
+    emitMemberChange(membership.setSelf(state, timers.now()));
+    const bytes = encodeFrame({ v: WIRE_VERSION, kind: 'state', ...state });
+    counters.statesSent += 1;
+    counters.stateBytesSent += bytes.byteLength;
+    network.broadcast(bytes);
+    await persistState(state, false);
+  };
+
+  const stateLoop = () => {
+    schedule(() => {
+      void publishState();
+      stateLoop();
+    }, jitter(timing.statePeriodMs));
+  };
+
+  const checkLoop = () => {
+    schedule(
+      () => {
+        for (const change of membership.check(timers.now())) {
+          emitter.emit('member', change);
+          void inbox.run(() => persistState(change.member.state, false));
+        }
+        checkLoop();
+      },
+      Math.max(1, Math.min(timing.suspectAfterMs, timing.statePeriodMs) / 4),
+    );
+  };
+
+  const randomPeer = (): PeerIdString | null => {
+    const connected = network.connectedPeers().filter((p) => p !== nodeId);
+    if (connected.length === 0) return null;
+    return connected[Math.floor(random.next() * connected.length)]!;
+  };
+
+  const applyMessage = async (
+    frame: MessageFrame,
+    bytes: Uint8Array,
+    source: 'gossip' | 'catchUp',
+    sender: PeerIdString,
+  ): Promise<boolean> => {
+    if (await log.has(frame.clock, frame.from)) {
+      counters.duplicates += 1;
+      return false;
+    }
+    try {
+      clock.receive(frame.clock);
+    } catch (error) {
+      if (error instanceof ClockJumpError) {
+        drop('clockJump', sender, `clock ${frame.clock} from local ${clock.value}`);
+        return false;
+      }
+      throw error;
+    }
+    if (!(await log.append(frame.clock, frame.from, bytes))) return false;
+    emitter.emit('message', { message: toMessage(frame), source });
+    return true;
+  };
+
+  const catchUpContext: CatchUpContext = {
+    network,
+    cluster,
+    limits,
+    requestTimeoutMs: timing.requestTimeoutMs,
+    log,
+    drop,
+    apply: (frames) =>
+      inbox.run(async () => {
+        let added = 0;
+        for (const { frame, bytes } of frames) {
+          if (!running) break;
+          if (await applyMessage(frame, bytes, 'catchUp', frame.from)) added += 1;
+        }
+        counters.pulled += added;
+        return added;
+      }),
+  };
+
+  const syncWith = async (peer: PeerIdString): Promise<number> => {
+    counters.syncRounds += 1;
+    try {
+      const pulled = await runCatchUp(catchUpContext, peer);
+      emitter.emit('synced', { peer, pulled });
+      return pulled;
+    } catch (error) {
+      counters.syncFailures += 1;
+      logger.debug('coordinator: catch-up round failed', { peer, error: String(error) });
+      throw error;
+    }
+  };
+
+  const runSync = async (peer: PeerIdString) => {
+    syncing = true;
+    try {
+      await syncWith(peer);
+    } catch {
+      // Counted and logged in syncWith; the next round tries again, maybe with another peer.
+    } finally {
+      syncing = false;
+      lastSyncEndMs = timers.now();
+      if (status === 'joining' && running) setStatus('up');
+    }
+    if (syncPending !== null && running) {
+      const next = syncPending;
+      syncPending = null;
+      requestSync(next);
+    }
+  };
+
+  /** Starts a round with `peer` now, or once the running round ends and `syncIntervalMinMs` has passed. */
+  const requestSync = (peer: PeerIdString) => {
+    if (!running) return;
+    if (syncing || syncTimer !== null) {
+      syncPending = peer;
+      return;
+    }
+    const waitMs = lastSyncEndMs + timing.syncIntervalMinMs - timers.now();
+    if (waitMs > 0) {
+      syncPending = peer;
+      syncTimer = schedule(() => {
+        syncTimer = null;
+        const next = syncPending;
+        syncPending = null;
+        if (next !== null) requestSync(next);
+      }, waitMs);
+      return;
+    }
+    void runSync(peer);
+  };
+
+  const syncLoop = () => {
+    schedule(() => {
+      const peer = randomPeer();
+      if (peer !== null) requestSync(peer);
+      syncLoop();
+    }, jitter(timing.syncPeriodMs));
+  };
+
+  const onState = async (state: NodeState) => {
+    const observation = membership.observe(state, timers.now());
+    if (observation.kind === 'full') {
+      logger.debug('coordinator: membersMax reached, state ignored', { id: state.id });
+      return;
+    }
+    if (observation.kind === 'stale') return;
+    if (observation.change) {
+      emitter.emit('member', observation.change);
+      await persistState(state, false);
+    }
+    const mine = log.summary();
+    const theirs = state.log;
+    // Pull at once only when the peer may hold what we lack; other differences
+    // heal when that peer pulls from us, or in the periodic round.
+    if (
+      (theirs.count !== mine.count || theirs.hash !== mine.hash) &&
+      (theirs.count > mine.count || theirs.clock > mine.clock)
+    ) {
+      requestSync(state.id);
+    }
+  };
+
+  const onGossip = async (data: Uint8Array, sender: PeerIdString) => {
+    const checked = decodeGossip(data, limits);
+    if (!checked.ok) {
+      drop(checked.reason, sender, checked.detail);
+      return;
+    }
+    const frame = checked.value;
+    if (frame.cluster !== cluster) {
+      drop('wrongCluster', sender, `cluster ${frame.cluster}`);
+      return;
+    }
+    if (frame.kind === 'message') {
+      if (frame.from !== sender) {
+        drop('spoofedSender', sender, `message claims to be from ${frame.from}`);
+        return;
+      }
+      if (await applyMessage(frame, data, 'gossip', sender)) counters.gossipAccepted += 1;
+      return;
+    }
+    if (frame.id !== sender) {
+      drop('spoofedSender', sender, `state claims to be from ${frame.id}`);
+      return;
+    }
+    const { v: _v, kind: _kind, ...state } = frame;
+    await onState(state);
+  };
+
+  const installHandlers = () => {
+    if (handlersInstalled) return;
+    handlersInstalled = true;
+    network.onBroadcast((data, sender) => {
+      if (!running) return;
+      // Checked before queueing so an oversized frame costs no decode and no queue slot.
+      if (data.byteLength > limits.messageBytesMax) {
+        drop('oversized', sender, `${data.byteLength} bytes > messageBytesMax ${limits.messageBytesMax}`);
+        return;
+      }
+      if (inbox.length >= limits.inboxFramesMax) {
+        drop('overloaded', sender, `inbox holds ${inbox.length} frames`);
+        return;
+      }
+      void inbox.run(async () => {
+        if (!running) return;
+        try {
+          await onGossip(data, sender);
+        } catch (error) {
+          logger.warn('coordinator: failed to apply gossip', { from: sender, error: String(error) });
+        }
+      });
+    });
+    network.onRequest(async (data, sender) => {
+      if (!running) return encodeFrame({ v: WIRE_VERSION, kind: 'error', reason: 'notRunning' });
+      try {
+        return await serveCatchUp(catchUpContext, data, sender);
+      } catch (error) {
+        logger.warn('coordinator: failed to serve catch-up', { from: sender, error: String(error) });
+        return encodeFrame({ v: WIRE_VERSION, kind: 'error', reason: 'internal' });
+      }
+    });
+  };
+
+  const setStatus = (next: NodeStatus) => {
+    if (!running) throw new CoordinatorNotRunningError();
+    if (next === status) return;
+    status = next;
+    void publishState();
+  };
+
+  const jobs = createJobs({
+    store,
+    nodeId,
+    nowMs: () => timers.now(),
+    idPrefix: () => `${nodeId}/${incarnation}`,
+    onChange: (job) => emitter.emit('job', { job }),
+  });
+
+  const coordinator: Coordinator = {
+    nodeId,
+    cluster,
+    get incarnation() {
+      return incarnation;
+    },
+    get clock() {
+      return clock.value;
+    },
+    get running() {
+      return running;
+    },
+    jobs,
+    on: (type, listener) => emitter.on(type, listener),
+    off: (type, listener) => emitter.off(type, listener),
+
+    async start() {
+      if (running) throw new InvalidArgumentError('coordinator already running');
+      let previous: Partial<NodeState> | undefined;
+      const stored = await store.get(nodeStateKey(cluster, nodeId));
+      if (stored !== undefined) {
+        try {
+          previous = decodeValue<Partial<NodeState>>(stored);
+        } catch {
+          logger.warn('coordinator: own stored node state unreadable; incarnation restarts from 1');
+        }
+      }
+      await log.load(logger);
+      const previousIncarnation = isNat(previous?.incarnation) ? previous.incarnation : 0;
+      const previousClock = isNat(previous?.clock) ? previous.clock : 0;
+      incarnation = previousIncarnation + 1;
+      clock = new LamportClock(Math.max(previousClock, log.summary().clock), {
+        clockJumpMax: limits.clockJumpMax,
+      });
+      version = 0;
+      status = 'joining';
+      // The new incarnation is on disk before anyone hears of it, so a crash
+      // right after cannot reuse it.
+      await persistState(buildSelf(), true);
+      running = true;
+      installHandlers();
+      await publishState();
+      stateLoop();
+      checkLoop();
+      syncLoop();
+      const peer = randomPeer();
+      if (peer === null) setStatus('up');
+      else requestSync(peer);
+    },
+
+    async stop() {
+      if (!running) return;
+      status = 'exiting';
+      version += 1;
+      const state = buildSelf();
+      try {
+        network.broadcast(encodeFrame({ v: WIRE_VERSION, kind: 'state', ...state }));
+      } catch (error) {
+        logger.debug('coordinator: could not publish exiting state', { error: String(error) });
+      }
+      running = false;
+      for (const handle of timerHandles) timers.clearTimeout(handle);
+      timerHandles.clear();
+      syncTimer = null;
+      syncPending = null;
+      await inbox.idle();
+      await persistState(state, true);
+    },
+
+    async publish(input) {
+      if (!running) throw new CoordinatorNotRunningError();
+      const { messageType, eventType } = input;
+      for (const [name, value] of [
+        ['messageType', messageType],
+        ['eventType', eventType],
+      ] as const) {
+        if (typeof value !== 'string' || value.length === 0 || value.length > limits.nameCharsMax) {
+          throw new InvalidArgumentError(`${name} must be 1..${limits.nameCharsMax} characters`);
+        }
+      }
+      const payload = input.payload ?? null;
+      const payloadBytes = encodeValue(payload).byteLength;
+      if (payloadBytes > limits.payloadBytesMax) {
+        throw new LimitExceededError('payloadBytesMax', limits.payloadBytesMax, payloadBytes);
+      }
+      const frame: MessageFrame = {
+        v: WIRE_VERSION,
+        kind: 'message',
+        from: nodeId,
+        cluster,
+        clock: clock.tick(),
+        incarnation,
+        time: timers.now(),
+        messageType,
+        eventType,
+        payload,
+      };
+      const bytes = encodeFrame(frame);
+      if (bytes.byteLength > limits.messageBytesMax) {
+        throw new LimitExceededError('messageBytesMax', limits.messageBytesMax, bytes.byteLength);
+      }
+      // Stored before it is sent: a peer that asks us right after must find it.
+      await log.append(frame.clock, nodeId, bytes);
+      const message = toMessage(frame);
+      emitter.emit('message', { message, source: 'local' });
+      network.broadcast(bytes);
+      return message;
+    },
+
+    members: () => membership.list(),
+    self: buildSelf,
+    setStatus,
+
+    async *messages(opts = {}) {
+      const limit = opts.limit ?? Number.POSITIVE_INFINITY;
+      const start = opts.after ? keySuccessor(messageKey(opts.after[0], opts.after[1])) : messagePrefix();
+      let yielded = 0;
+      for await (const entry of store.scan({ start, end: prefixEnd(messagePrefix()) })) {
+        if (yielded >= limit) return;
+        const checked = decodeMessage(entry.value, limits);
+        if (!checked.ok) continue;
+        yielded += 1;
+        yield toMessage(checked.value);
+      }
+    },
+
+    logSummary: () => log.summary(),
+    syncWith: (peer) => {
+      if (!running) return Promise.reject(new CoordinatorNotRunningError());
+      return syncWith(peer);
+    },
+    stats: () => ({ dropped: { ...dropped }, ...counters }),
+  };
+  return coordinator;
+}

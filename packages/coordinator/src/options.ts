@@ -1,0 +1,96 @@
+/** Coordinator options, their defaults, and the named limits. */
+import type { Store } from '@tessera/storage';
+import type { Network, PeerIdString, Random, Timers } from './env.ts';
+import type { CoordinatorLogger, NodeRole } from './types.ts';
+
+/** Timing of publishing, catch-up and failure detection. All in milliseconds. */
+export interface CoordinatorTiming {
+  /** How often a peer publishes its own node state (jittered ±10%). */
+  readonly statePeriodMs: number;
+  /** A member not heard from for this long is suspect (effective status `unreachable`). */
+  readonly suspectAfterMs: number;
+  /** A member not heard from for this long is down. Must be >= `suspectAfterMs`. */
+  readonly downAfterMs: number;
+  /** How often a peer runs a catch-up round with a random peer, even with no gap seen. */
+  readonly syncPeriodMs: number;
+  /** Least time between two catch-up rounds started by gap detection. */
+  readonly syncIntervalMinMs: number;
+  /** Timeout of one catch-up request. */
+  readonly requestTimeoutMs: number;
+}
+
+/** Bounds on everything that comes from the network or grows with it. */
+export interface CoordinatorLimits {
+  /** Largest gossip frame or stored message accepted, in bytes. */
+  readonly messageBytesMax: number;
+  /** Largest payload this peer publishes, after CBOR encoding, in bytes (must leave room in `messageBytesMax`). */
+  readonly payloadBytesMax: number;
+  /** Largest catch-up request accepted, in bytes. */
+  readonly requestBytesMax: number;
+  /** Largest catch-up response accepted, in bytes. */
+  readonly responseBytesMax: number;
+  /** Messages per catch-up page. */
+  readonly pageMessagesMax: number;
+  /** Digest buckets per digest page. */
+  readonly digestBucketsMax: number;
+  /** Requests (digest and page) per catch-up round; the next round continues. */
+  readonly syncRequestsMax: number;
+  /** Inbound frames waiting to be applied; beyond it frames are dropped (`overloaded`). */
+  readonly inboxFramesMax: number;
+  /** Members tracked; states from further unknown nodes are ignored. */
+  readonly membersMax: number;
+  /** Largest Lamport clock jump accepted from a message. */
+  readonly clockJumpMax: number;
+  /** Longest `messageType`, `eventType`, node id, cluster name, address, host, in characters. */
+  readonly nameCharsMax: number;
+  /** Most addresses in a node state. */
+  readonly addressesMax: number;
+}
+
+export const DEFAULT_TIMING: CoordinatorTiming = {
+  statePeriodMs: 1000,
+  suspectAfterMs: 4000,
+  downAfterMs: 10_000,
+  syncPeriodMs: 5000,
+  syncIntervalMinMs: 500,
+  requestTimeoutMs: 5000,
+};
+
+export const DEFAULT_LIMITS: CoordinatorLimits = {
+  messageBytesMax: 64 * 1024,
+  payloadBytesMax: 60 * 1024,
+  requestBytesMax: 4 * 1024,
+  responseBytesMax: 1024 * 1024,
+  pageMessagesMax: 256,
+  digestBucketsMax: 1024,
+  syncRequestsMax: 64,
+  inboxFramesMax: 4096,
+  membersMax: 4096,
+  clockJumpMax: 2 ** 32,
+  nameCharsMax: 256,
+  addressesMax: 32,
+};
+
+/** What `createCoordinator` takes. */
+export interface CoordinatorOptions {
+  readonly network: Network;
+  readonly timers: Timers;
+  readonly random: Random;
+  readonly store: Store;
+  /** Cluster name; frames naming another cluster are dropped. */
+  readonly cluster: string;
+  /** Must equal `network.selfId` when given (the transport verifies senders by that id). */
+  readonly nodeId?: PeerIdString;
+  readonly role: NodeRole;
+  /** Addresses to advertise; a function is read at each publish. */
+  readonly addresses?: readonly string[] | (() => readonly string[]);
+  readonly host?: string;
+  readonly logger?: CoordinatorLogger;
+  readonly timing?: Partial<CoordinatorTiming>;
+  readonly limits?: Partial<CoordinatorLimits>;
+}
+
+export const silentLogger: CoordinatorLogger = {
+  debug() {},
+  warn() {},
+};
