@@ -1,6 +1,7 @@
 import { playwright } from '@vitest/browser-playwright';
 import { defaultClientConditions, defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
+import { peerProcessCommands } from './packages/peer/src/testing/browser-commands.ts';
 import { chromiumLaunchOptions } from './scripts/chromium.ts';
 
 // Workspace packages resolve to their TypeScript sources (the "source" export
@@ -38,6 +39,8 @@ export default defineConfig({
             provider: playwright({ launchOptions: chromiumLaunchOptions() }),
             instances: [{ browser: 'chromium' }],
             screenshotFailures: false,
+            // Run in Node: start and stop real Node peers (relays) for the browser peers.
+            commands: { ...peerProcessCommands },
           },
         },
       },

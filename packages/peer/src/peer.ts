@@ -1,0 +1,130 @@
+/**
+ * createPeer's platform-independent half: identity from the store, the
+ * libp2p node from the platform, the coordinator `Network`, bootstrap dials.
+ */
+import type { PrivateKey } from '@libp2p/interface';
+import { InvalidArgumentError } from '@tessera/core';
+import type { Store } from '@tessera/storage';
+import { BOOTSTRAP_RETRY_DEFAULT, Bootstrapper, type BootstrapRetry, parseBootstrap } from './bootstrap.ts';
+import { PeerStoppedError } from './errors.ts';
+import { loadOrCreateIdentity } from './identity.ts';
+import type { TesseraLibp2p } from './libp2p-services.ts';
+import { Libp2pNetwork } from './network.ts';
+import { GOSSIP_BYTES_MAX_DEFAULT } from './network-limits.ts';
+
+/** `owner` holds slots; `client` routes to owners. */
+export type PeerRole = 'owner' | 'client';
+
+/** Limits and timeouts of the libp2p network. */
+export interface PeerNetworkOptions {
+  /** End-to-end timeout of one request, ms. Default 5000. */
+  readonly requestTimeoutMs?: number;
+  /** Largest request or response frame, bytes. Default 1 MiB. */
+  readonly frameBytesMax?: number;
+  /** Largest gossip message, bytes. Default 256 KiB. */
+  readonly gossipBytesMax?: number;
+  /** Inbound request streams open at once per connection. Default 32. */
+  readonly inboundStreamsMax?: number;
+}
+
+/** Options common to Node and browser peers. */
+export interface PeerOptions {
+  /** Where the peer keeps its identity and records. The caller opens and closes it. */
+  readonly storage: Store;
+  /** Cluster name; the gossip topic is per cluster. */
+  readonly cluster: string;
+  /** Multiaddrs to dial and keep dialing (with backoff). */
+  readonly bootstrap?: readonly string[];
+  /** Multiaddrs to listen on; platform default when omitted. */
+  readonly listen?: readonly string[];
+  /** Node default `owner`, browser default `client`. */
+  readonly role?: PeerRole;
+  readonly network?: PeerNetworkOptions;
+  readonly bootstrapRetry?: Partial<BootstrapRetry>;
+}
+
+/** What each platform entry supplies. */
+export interface Platform {
+  readonly defaultRole: PeerRole;
+  createLibp2p(init: {
+    privateKey: PrivateKey;
+    listen?: readonly string[];
+    gossipBytesMax: number;
+  }): Promise<TesseraLibp2p>;
+}
+
+/** A running peer. */
+export interface Peer {
+  /** This peer's id (libp2p PeerId string). */
+  readonly id: string;
+  readonly role: PeerRole;
+  readonly cluster: string;
+  /** Addresses other peers can dial now (changes as relay reservations come and go). */
+  readonly multiaddrs: string[];
+  /** The coordinator's network, for protocols layered on this peer. */
+  readonly network: Libp2pNetwork;
+  /** The underlying libp2p node (advanced use). */
+  readonly libp2p: TesseraLibp2p;
+  /** Dials a multiaddr once (no retry); rejects on failure. */
+  dial(address: string, options?: { timeoutMs?: number }): Promise<void>;
+  /** Stops everything this peer started; the store stays open. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export const DIAL_TIMEOUT_MS_DEFAULT = 10_000;
+
+/** Builds a peer with the given platform's transports. */
+export async function createPeerOn(platform: Platform, options: PeerOptions): Promise<Peer> {
+  if (typeof options.cluster !== 'string' || options.cluster.length === 0) {
+    throw new InvalidArgumentError('cluster must be a non-empty string');
+  }
+  const role = options.role ?? platform.defaultRole;
+  if (role !== 'owner' && role !== 'client') throw new InvalidArgumentError(`unknown role ${String(role)}`);
+  const bootstrap = parseBootstrap(options.bootstrap ?? []);
+  const privateKey = await loadOrCreateIdentity(options.storage);
+  const gossipBytesMax = options.network?.gossipBytesMax ?? GOSSIP_BYTES_MAX_DEFAULT;
+  const node = await platform.createLibp2p({
+    privateKey,
+    gossipBytesMax,
+    ...(options.listen === undefined ? {} : { listen: options.listen }),
+  });
+  const network = new Libp2pNetwork(node, { cluster: options.cluster, ...options.network, gossipBytesMax });
+  const bootstrapper = new Bootstrapper(node, bootstrap, {
+    ...BOOTSTRAP_RETRY_DEFAULT,
+    ...options.bootstrapRetry,
+  });
+  try {
+    await network.start();
+  } catch (err) {
+    await node.stop();
+    throw err;
+  }
+  bootstrapper.start();
+
+  let stopping: Promise<void> | undefined;
+  return {
+    id: node.peerId.toString(),
+    role,
+    cluster: options.cluster,
+    get multiaddrs() {
+      return node.getMultiaddrs().map((address) => address.toString());
+    },
+    network,
+    libp2p: node,
+    async dial(address, dialOptions) {
+      if (stopping !== undefined) throw new PeerStoppedError();
+      const [target] = parseBootstrap([address]);
+      await node.dial(target as NonNullable<typeof target>, {
+        signal: AbortSignal.timeout(dialOptions?.timeoutMs ?? DIAL_TIMEOUT_MS_DEFAULT),
+      });
+    },
+    stop() {
+      stopping ??= (async () => {
+        bootstrapper.stop();
+        await network.stop();
+        await node.stop();
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * Spawns and controls `peer-process.ts` children from Node: used by the Node
+ * tests directly and by the browser tests through Vitest browser commands.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { PeerProcessConfig } from './peer-process.ts';
+
+const SCRIPT = fileURLToPath(new URL('./peer-process.ts', import.meta.url));
+
+/** A line the child printed. */
+export type PeerProcessEvent = { readonly event: string; readonly [field: string]: unknown };
+
+/** A running peer process. */
+export interface PeerProcess {
+  readonly id: string;
+  readonly multiaddrs: string[];
+  readonly child: ChildProcess;
+  /** Every event line printed so far (after `ready`). */
+  readonly events: PeerProcessEvent[];
+  send(command: object): void;
+  /** Sends SIGKILL and waits for the exit. */
+  kill(): Promise<void>;
+  /** Asks for a clean stop and waits for the exit (SIGKILL after `timeoutMs`). */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+/** Spawns a peer process and resolves once it is listening. */
+export function spawnPeerProcess(config: PeerProcessConfig, readyTimeoutMs = 30_000): Promise<PeerProcess> {
+  const child = spawn(process.execPath, ['--conditions=source', SCRIPT, JSON.stringify(config)], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  live.add(child);
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => {
+      live.delete(child);
+      resolve();
+    });
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const events: PeerProcessEvent[] = [];
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`peer process not ready after ${readyTimeoutMs} ms: ${stderr}`));
+    }, readyTimeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`peer process exited (${String(code)}) before ready: ${stderr}`));
+    });
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+      let parsed: PeerProcessEvent;
+      try {
+        parsed = JSON.parse(line) as PeerProcessEvent;
+      } catch {
+        return;
+      }
+      if (parsed.event !== 'ready') {
+        events.push(parsed);
+        return;
+      }
+      clearTimeout(timer);
+      resolve({
+        id: parsed.id as string,
+        multiaddrs: parsed.multiaddrs as string[],
+        child,
+        events,
+        send(command) {
+          child.stdin?.write(`${JSON.stringify(command)}\n`);
+        },
+        async kill() {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+          await exited;
+        },
+        async stop(timeoutMs = 10_000) {
+          if (child.exitCode !== null || child.signalCode !== null) return;
+          child.stdin?.end();
+          const force = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+          await exited;
+          clearTimeout(force);
+        },
+      });
+    });
+  });
+}
