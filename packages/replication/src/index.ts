@@ -1,1 +1,50 @@
-export {};
+export type { AntiEntropyReport } from './anti-entropy.ts';
+export {
+  type Consistency,
+  checkDatabaseReplication,
+  type DatabaseReplication,
+  replicationFactorMax,
+  requiredCount,
+} from './consistency.ts';
+export * from './errors.ts';
+export {
+  decodeReply,
+  decodeRequest,
+  encodeErrorReply,
+  encodeReply,
+  encodeRequest,
+  FRAME_VERSION,
+  type IdempotentResult,
+  type OpResult,
+  type ReplicaOp,
+  type ReplyFrame,
+  type RequestFrame,
+} from './frames.ts';
+export type { HintReplayReport } from './hints.ts';
+export * from './limits.ts';
+export type { Placement, SlotOwners } from './placement.ts';
+export type { ReapReport } from './reaper.ts';
+export {
+  isTombstoneOnly,
+  merge,
+  mint,
+  type ReplicaRecord,
+  type Sibling,
+  type VersionVector,
+  versionHash,
+  winnerOf,
+} from './record.ts';
+export { recordFromWire, recordToWire } from './record-codec.ts';
+export { REPLICA_FORMAT_VERSION } from './replica-store.ts';
+export {
+  type ReadOptions,
+  type ReadResult,
+  Replicator,
+  type ReplicatorOptions,
+  type SiblingView,
+  type UnderReplication,
+  type Version,
+  type WriteOptions,
+  type WriteResult,
+} from './replicator.ts';
+export { type FrameHandler, type PeerId, REPLICATION_PROTOCOL, type ReplicaTransport } from './transport.ts';

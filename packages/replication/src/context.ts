@@ -1,0 +1,25 @@
+/** What the Replicator's background parts (hints, anti-entropy, reaper) share. */
+import type { ReplicatorLimits } from './limits.ts';
+import type { PeerCaller } from './peer-call.ts';
+import type { Placement } from './placement.ts';
+import type { ReplicaService } from './replica.ts';
+import type { ReplicaStore } from './replica-store.ts';
+import type { PeerId } from './transport.ts';
+
+export interface ReplicatorContext {
+  readonly selfId: PeerId;
+  readonly caller: PeerCaller;
+  readonly placement: Placement;
+  readonly replicaStore: ReplicaStore;
+  readonly replica: ReplicaService;
+  readonly limits: ReplicatorLimits;
+  now(): number;
+  /** The owners that hold `key` (the first N of its slot's owners). */
+  ownersOfKey(key: Uint8Array, slot: number): readonly PeerId[];
+  /** The owners anti-entropy compares for `slot` (the first N, N from the default database settings). */
+  ownersOfSlot(slot: number): readonly PeerId[];
+  /** Records that `peer` may be missing data of `slot`. */
+  markUnderReplicated(slot: number, peer: PeerId): void;
+  /** Records that `peer` was verified to match this replica on `slot`. */
+  markVerified(slot: number, peer: PeerId): void;
+}

@@ -1,0 +1,305 @@
+/**
+ * Replication frames: what one peer sends another over
+ * `/tessera/replication/1.0.0` (see docs/spec/replication.md). A request
+ * frame is one CBOR map carrying the sender's Lamport clock and up to
+ * `opsPerFrameMax` operations; the reply carries one result per operation,
+ * in order, or one frame-level error. Everything received is checked here
+ * before any of it is used; a bad frame is refused whole.
+ */
+import { BadFrameError } from './errors.ts';
+import { type Bytes, checkKey, checkSlot } from './frame-checks.ts';
+import {
+  digestSlotsPerOpMax,
+  frameBytesMax,
+  idempotencyKeyLengthMax,
+  opsPerFrameMax,
+  slotEntriesPerPageMax,
+  valueBytesMax,
+} from './limits.ts';
+import type { ReplicaRecord, VersionVector } from './record.ts';
+import { isBytes, isCounter, recordFromWire, recordToWire, vectorFromWire } from './record-codec.ts';
+import { decodeValue, encodeValue } from './stand-ins.ts';
+
+/** Frame format version. */
+export const FRAME_VERSION = 1;
+
+/** Mint a new version on the receiving owner (it becomes the write's coordinating replica). */
+export interface MintOp {
+  readonly op: 'mint';
+  readonly key: Bytes;
+  readonly slot: number;
+  readonly deleted: boolean;
+  readonly value: Bytes | null;
+  readonly context: VersionVector | null;
+  readonly idempotencyKey: string | null;
+}
+/** Merge a record into the receiver's copy, durably. */
+export interface ApplyOp {
+  readonly op: 'apply';
+  readonly key: Bytes;
+  readonly slot: number;
+  readonly record: ReplicaRecord;
+}
+/** Return the receiver's record for a key. */
+export interface ReadOp {
+  readonly op: 'read';
+  readonly key: Bytes;
+}
+/** Store an idempotency record after a write reached its quorum. */
+export interface RememberOp {
+  readonly op: 'remember';
+  readonly key: Bytes;
+  readonly idempotencyKey: string;
+  readonly result: IdempotentResult;
+}
+/** Return the receiver's digest of each named slot. */
+export interface DigestsOp {
+  readonly op: 'digests';
+  readonly slots: readonly number[];
+}
+/** Return one page of (key, version hash) for a slot, keys after `after`. */
+export interface EntriesOp {
+  readonly op: 'entries';
+  readonly slot: number;
+  readonly after: Bytes | null;
+  readonly limit: number;
+}
+/** Remove the key's record if (and only if) its version hash still equals `versionHash` and it is all tombstones. */
+export interface ReapOp {
+  readonly op: 'reap';
+  readonly key: Bytes;
+  readonly slot: number;
+  readonly versionHash: Bytes;
+}
+
+export type ReplicaOp = MintOp | ApplyOp | ReadOp | RememberOp | DigestsOp | EntriesOp | ReapOp;
+
+/** What a write returned, kept so a retry with the same idempotency key returns it again. */
+export interface IdempotentResult {
+  /** Hash of (deleted, value): a retry with other content is a conflict. */
+  readonly contentHash: Bytes;
+  readonly actor: string;
+  readonly counter: number;
+  readonly acknowledged: number;
+  readonly required: number;
+}
+
+/** Per-operation results (the wire shapes). */
+export type OpResult =
+  | { readonly ok: true; readonly record?: ReplicaRecord | null; readonly duplicate?: IdempotentResult }
+  | { readonly ok: true; readonly digests: readonly Bytes[] }
+  | { readonly ok: true; readonly entries: ReadonlyArray<readonly [Bytes, Bytes]>; readonly more: boolean }
+  | { readonly ok: true; readonly reaped: boolean }
+  | { readonly ok: false; readonly code: string; readonly message: string };
+
+/** A decoded request frame. */
+export interface RequestFrame {
+  readonly clock: number;
+  readonly ops: readonly ReplicaOp[];
+}
+
+/** A decoded reply frame: results in op order, or a frame-level error. */
+export type ReplyFrame =
+  | { readonly clock: number; readonly results: readonly unknown[] }
+  | { readonly clock: number; readonly error: { readonly code: string; readonly message: string } };
+
+function opToWire(op: ReplicaOp): Record<string, unknown> {
+  switch (op.op) {
+    case 'apply':
+      return { op: 'apply', key: op.key, slot: op.slot, record: recordToWire(op.record) };
+    case 'mint':
+      return { ...op, context: op.context ? op.context.map(([a, c]) => [a, c]) : null };
+    case 'remember':
+      return { op: 'remember', key: op.key, ik: op.idempotencyKey, result: idempotentToWire(op.result) };
+    default:
+      return { ...op };
+  }
+}
+
+export function idempotentToWire(result: IdempotentResult): Record<string, unknown> {
+  return {
+    ch: result.contentHash,
+    a: result.actor,
+    n: result.counter,
+    ack: result.acknowledged,
+    req: result.required,
+  };
+}
+
+export function idempotentFromWire(raw: unknown, path: string): IdempotentResult {
+  if (typeof raw !== 'object' || raw === null) throw new BadFrameError(`${path}: must be a map`);
+  const { ch, a, n, ack, req } = raw as Record<string, unknown>;
+  if (!isBytes(ch) || ch.length !== 8) throw new BadFrameError(`${path}.ch: must be 8 bytes`);
+  if (typeof a !== 'string' || a.length === 0 || a.length > 200)
+    throw new BadFrameError(`${path}.a: bad actor`);
+  if (!isCounter(n)) throw new BadFrameError(`${path}.n: bad counter`);
+  for (const [name, value] of [
+    ['ack', ack],
+    ['req', req],
+  ] as const) {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 64) {
+      throw new BadFrameError(`${path}.${name}: bad count`);
+    }
+  }
+  return { contentHash: ch, actor: a, counter: n, acknowledged: ack as number, required: req as number };
+}
+
+/** Encodes a request frame; throws `BadFrameError` when it would exceed a frame limit. */
+export function encodeRequest(clock: number, ops: readonly ReplicaOp[]): Uint8Array {
+  if (ops.length === 0 || ops.length > opsPerFrameMax)
+    throw new BadFrameError(`1..${opsPerFrameMax} ops per frame`);
+  const bytes = encodeValue({ v: FRAME_VERSION, clock, ops: ops.map(opToWire) });
+  if (bytes.length > frameBytesMax)
+    throw new BadFrameError(`frame of ${bytes.length} bytes > ${frameBytesMax}`);
+  return bytes;
+}
+
+function checkIdempotencyKey(value: unknown, path: string): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > idempotencyKeyLengthMax) {
+    throw new BadFrameError(`${path}: idempotency key must be a string of 1..${idempotencyKeyLengthMax}`);
+  }
+  return value;
+}
+
+function opFromWire(raw: unknown, path: string): ReplicaOp {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new BadFrameError(`${path}: must be a map`);
+  const o = raw as Record<string, unknown>;
+  switch (o.op) {
+    case 'mint': {
+      if (typeof o.deleted !== 'boolean') throw new BadFrameError(`${path}.deleted: must be a boolean`);
+      if (o.deleted ? o.value !== null : !isBytes(o.value) || o.value.length > valueBytesMax) {
+        throw new BadFrameError(`${path}.value: bytes of at most ${valueBytesMax}, or null for a delete`);
+      }
+      return {
+        op: 'mint',
+        key: checkKey(o.key, `${path}.key`),
+        slot: checkSlot(o.slot, `${path}.slot`),
+        deleted: o.deleted,
+        value: o.deleted ? null : (o.value as Bytes),
+        context: o.context === null ? null : vectorFromWire(o.context, `${path}.context`),
+        idempotencyKey:
+          o.idempotencyKey === null ? null : checkIdempotencyKey(o.idempotencyKey, `${path}.ik`),
+      };
+    }
+    case 'apply':
+      return {
+        op: 'apply',
+        key: checkKey(o.key, `${path}.key`),
+        slot: checkSlot(o.slot, `${path}.slot`),
+        record: recordFromWire(o.record, `${path}.record`),
+      };
+    case 'read':
+      return { op: 'read', key: checkKey(o.key, `${path}.key`) };
+    case 'remember':
+      return {
+        op: 'remember',
+        key: checkKey(o.key, `${path}.key`),
+        idempotencyKey: checkIdempotencyKey(o.ik, `${path}.ik`),
+        result: idempotentFromWire(o.result, `${path}.result`),
+      };
+    case 'digests': {
+      if (!Array.isArray(o.slots) || o.slots.length === 0 || o.slots.length > digestSlotsPerOpMax) {
+        throw new BadFrameError(`${path}.slots: 1..${digestSlotsPerOpMax} slots`);
+      }
+      return { op: 'digests', slots: o.slots.map((slot, i) => checkSlot(slot, `${path}.slots[${i}]`)) };
+    }
+    case 'entries': {
+      if (o.after !== null) checkKey(o.after, `${path}.after`);
+      const limit = o.limit;
+      if (
+        typeof limit !== 'number' ||
+        !Number.isInteger(limit) ||
+        limit < 1 ||
+        limit > slotEntriesPerPageMax
+      ) {
+        throw new BadFrameError(`${path}.limit: 1..${slotEntriesPerPageMax}`);
+      }
+      return {
+        op: 'entries',
+        slot: checkSlot(o.slot, `${path}.slot`),
+        after: (o.after as Bytes) ?? null,
+        limit,
+      };
+    }
+    case 'reap': {
+      if (!isBytes(o.versionHash) || o.versionHash.length !== 8) {
+        throw new BadFrameError(`${path}.versionHash: must be 8 bytes`);
+      }
+      return {
+        op: 'reap',
+        key: checkKey(o.key, `${path}.key`),
+        slot: checkSlot(o.slot, `${path}.slot`),
+        versionHash: o.versionHash,
+      };
+    }
+    default:
+      throw new BadFrameError(`${path}.op: unknown operation ${JSON.stringify(String(o.op)).slice(0, 40)}`);
+  }
+}
+
+function decodeFrameMap(bytes: Uint8Array): Record<string, unknown> {
+  if (!(bytes instanceof Uint8Array)) throw new BadFrameError('frame must be bytes');
+  if (bytes.length > frameBytesMax)
+    throw new BadFrameError(`frame of ${bytes.length} bytes > ${frameBytesMax}`);
+  let raw: unknown;
+  try {
+    raw = decodeValue(bytes);
+  } catch {
+    throw new BadFrameError('not one well-formed CBOR item');
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new BadFrameError('frame must be a map');
+  const frame = raw as Record<string, unknown>;
+  if (frame.v !== FRAME_VERSION) throw new BadFrameError(`unsupported frame version ${String(frame.v)}`);
+  if (typeof frame.clock !== 'number' || !Number.isSafeInteger(frame.clock) || frame.clock < 0) {
+    throw new BadFrameError('clock must be a non-negative safe integer');
+  }
+  return frame;
+}
+
+/** Decodes and checks a request frame from a peer; throws `BadFrameError` and uses nothing when any part is bad. */
+export function decodeRequest(bytes: Uint8Array): RequestFrame {
+  const frame = decodeFrameMap(bytes);
+  if (!Array.isArray(frame.ops) || frame.ops.length === 0 || frame.ops.length > opsPerFrameMax) {
+    throw new BadFrameError(`ops must be an array of 1..${opsPerFrameMax}`);
+  }
+  return { clock: frame.clock as number, ops: frame.ops.map((op, i) => opFromWire(op, `ops[${i}]`)) };
+}
+
+function resultToWire(result: OpResult): Record<string, unknown> {
+  if (!result.ok) return { ...result };
+  const out: Record<string, unknown> = { ...result };
+  if ('record' in result) out.record = result.record ? recordToWire(result.record) : null;
+  if ('duplicate' in result && result.duplicate) out.duplicate = idempotentToWire(result.duplicate);
+  return out;
+}
+
+/** Encodes a reply with one result per request op. */
+export function encodeReply(clock: number, results: readonly OpResult[]): Uint8Array {
+  return encodeValue({ v: FRAME_VERSION, clock, results: results.map(resultToWire) });
+}
+
+/** Encodes a frame-level error reply (the whole request was refused). */
+export function encodeErrorReply(clock: number, code: string, message: string): Uint8Array {
+  return encodeValue({ v: FRAME_VERSION, clock, error: { code, message: message.slice(0, 500) } });
+}
+
+/** Decodes a reply frame from a peer; result shapes are checked per op by the caller (see replies.ts). */
+export function decodeReply(bytes: Uint8Array, opCount: number): ReplyFrame {
+  const frame = decodeFrameMap(bytes);
+  if (frame.error !== undefined) {
+    const error = frame.error as { code?: unknown; message?: unknown } | null;
+    if (typeof error !== 'object' || error === null || typeof error.code !== 'string') {
+      throw new BadFrameError('error must be { code, message }');
+    }
+    return {
+      clock: frame.clock as number,
+      error: { code: error.code, message: String(error.message ?? '') },
+    };
+  }
+  if (!Array.isArray(frame.results) || frame.results.length !== opCount) {
+    throw new BadFrameError(`results must be an array of ${opCount}`);
+  }
+  return { clock: frame.clock as number, results: frame.results };
+}

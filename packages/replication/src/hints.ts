@@ -1,0 +1,94 @@
+/**
+ * Hinted handoff: a write an owner did not acknowledge (down or timed out)
+ * is kept here durably as a hint and merged into that owner once it is up.
+ * Hints are bounded (`hintsMax`) and expire (`hintTtlMs`); whatever a
+ * dropped or expired hint carried is left to anti-entropy, and its slot is
+ * marked under-replicated until anti-entropy verifies it.
+ */
+import type { ReplicatorContext } from './context.ts';
+import type { ApplyOp } from './frames.ts';
+import { frameBytesMax, opsPerFrameMax } from './limits.ts';
+import type { ReplicaRecord } from './record.ts';
+import type { PeerId } from './transport.ts';
+
+/** Stores a hint for `target`; false when the hint store is full (the slot is then marked under-replicated). */
+export async function storeHint(
+  context: ReplicatorContext,
+  target: PeerId,
+  key: Uint8Array,
+  slot: number,
+  record: ReplicaRecord,
+): Promise<boolean> {
+  context.markUnderReplicated(slot, target);
+  return context.replicaStore.addHint(target, key, slot, record, context.now(), context.limits.hintsMax);
+}
+
+/** What one replay pass did. */
+export interface HintReplayReport {
+  readonly delivered: number;
+  readonly expired: number;
+  readonly remaining: number;
+}
+
+function recordBytes(record: ReplicaRecord): number {
+  let bytes = 64;
+  for (const sibling of record.siblings) bytes += 64 + (sibling.value?.length ?? 0);
+  return bytes;
+}
+
+/** Replays stored hints to targets the placement says are up; drops expired ones. */
+export async function replayHints(context: ReplicatorContext): Promise<HintReplayReport> {
+  const { replicaStore, caller, placement, limits } = context;
+  const now = context.now();
+  const expired: Uint8Array[] = [];
+  const byTarget = new Map<PeerId, { storeKey: Uint8Array; op: ApplyOp }[]>();
+  for await (const hint of replicaStore.hints()) {
+    if (now - hint.createdMs > limits.hintTtlMs) {
+      expired.push(hint.storeKey);
+      context.markUnderReplicated(hint.slot, hint.target);
+      continue;
+    }
+    const list = byTarget.get(hint.target) ?? [];
+    list.push({
+      storeKey: hint.storeKey,
+      op: { op: 'apply', key: hint.key, slot: hint.slot, record: hint.record },
+    });
+    byTarget.set(hint.target, list);
+  }
+  await replicaStore.deleteHints(expired);
+  let delivered = 0;
+  for (const [target, hints] of byTarget) {
+    if (!placement.isUp(target)) continue;
+    // Batches bounded by op count and, roughly, by frame bytes.
+    let batch: typeof hints = [];
+    let batchBytes = 0;
+    const flush = async (): Promise<boolean> => {
+      if (batch.length === 0) return true;
+      const sent = batch;
+      batch = [];
+      batchBytes = 0;
+      try {
+        const results = await caller.call(
+          target,
+          sent.map((hint) => hint.op),
+        );
+        const done = sent.filter((_, i) => results[i]!.ok).map((hint) => hint.storeKey);
+        await replicaStore.deleteHints(done);
+        delivered += done.length;
+        return done.length === sent.length;
+      } catch {
+        return false;
+      }
+    };
+    for (const hint of hints) {
+      const size = recordBytes(hint.op.record) + hint.op.key.length;
+      if (batch.length >= opsPerFrameMax || batchBytes + size > frameBytesMax / 2) {
+        if (!(await flush())) break;
+      }
+      batch.push(hint);
+      batchBytes += size;
+    }
+    await flush();
+  }
+  return { delivered, expired: expired.length, remaining: replicaStore.hintCount };
+}

@@ -1,0 +1,54 @@
+/**
+ * Named bounds of the replication layer. Frames from peers that exceed a
+ * wire limit are rejected whole; local callers get `LimitExceededError`.
+ */
+
+/** Largest request or reply frame, in bytes (checked before decoding). */
+export const frameBytesMax = 4 * 1024 * 1024;
+/** Most operations (or results) in one frame. */
+export const opsPerFrameMax = 256;
+/** Largest record key accepted from a caller or a peer. */
+export const keyBytesMax = 2048;
+/** Largest value accepted from a caller or a peer. */
+export const valueBytesMax = 1024 * 1024;
+/** Longest replica actor id (node id plus incarnation), in UTF-16 units. */
+export const actorLengthMax = 200;
+/** Longest idempotency key, in UTF-16 units. */
+export const idempotencyKeyLengthMax = 200;
+/** Most siblings one record keeps; beyond it the lowest-stamped losers are dropped (they stay covered by the vector). */
+export const siblingsMax = 16;
+/** Most version-vector entries one record keeps; beyond it entries with no sibling and the lowest counters are pruned. */
+export const versionVectorEntriesMax = 32;
+/** Most slots named in one digest request. */
+export const digestSlotsPerOpMax = 4096;
+/** Most (key, version hash) entries returned by one slot-entries page. */
+export const slotEntriesPerPageMax = 512;
+
+/** Tunable defaults a `Replicator` accepts as options. */
+export interface ReplicatorLimits {
+  /** How long to wait for one owner's reply. */
+  readonly requestTimeoutMs: number;
+  /** Most hints kept on this peer; a hint that does not fit is dropped and its slot marked under-replicated. */
+  readonly hintsMax: number;
+  /** Age after which an undelivered hint is discarded (anti-entropy repairs what it carried). */
+  readonly hintTtlMs: number;
+  /** How long an idempotency record answers retries. */
+  readonly idempotencyTtlMs: number;
+  /**
+   * Minimum age of a tombstone before the reaper may remove it (after every
+   * owner confirmed it). Keep it above `hintTtlMs`, so no hint carrying an
+   * older version can arrive after the reap and resurrect the value.
+   */
+  readonly tombstoneGraceMs: number;
+  /** Greatest forward jump accepted from a peer's Lamport clock. */
+  readonly clockJumpMax: number;
+}
+
+export const defaultReplicatorLimits: ReplicatorLimits = {
+  requestTimeoutMs: 2_000,
+  hintsMax: 100_000,
+  hintTtlMs: 24 * 3600_000,
+  idempotencyTtlMs: 24 * 3600_000,
+  tombstoneGraceMs: 48 * 3600_000,
+  clockJumpMax: 2 ** 40,
+};

@@ -1,0 +1,263 @@
+/**
+ * How one replica lays out replication data in its local `Store` (the byte
+ * format is in docs/spec/replication.md):
+ * - the record of a key lives under the caller's key itself (an O or I key);
+ * - a slot index `S/'repl.slot'/slot/key` lets anti-entropy scan one slot;
+ * - hints live under `S/'repl.hint'/target/seq`;
+ * - idempotency records under `S/'repl.idem'/key/idempotencyKey`.
+ * Every write is durable (the Store's default).
+ */
+import type { BatchOp, Store } from '@tessera/storage';
+import { compareBytes, Hash64 } from './bytes.ts';
+import { BadFrameError, CorruptRecordError } from './errors.ts';
+import { checkKey, checkSlot } from './frame-checks.ts';
+import { type IdempotentResult, idempotentFromWire, idempotentToWire } from './frames.ts';
+import { isTombstoneOnly, type ReplicaRecord, versionHash, winnerOf } from './record.ts';
+import { isBytes, recordFromWire, recordToWire } from './record-codec.ts';
+import { decodeValue, encodeKey, encodeValue, keyPrefix } from './stand-ins.ts';
+
+/** Format version of every value this file writes. */
+export const REPLICA_FORMAT_VERSION = 1;
+
+const SLOT_INDEX = 'repl.slot';
+const HINT = 'repl.hint';
+const IDEMPOTENCY = 'repl.idem';
+
+/** One slot-index entry: a key of the slot and its record's version hash. */
+export interface SlotEntry {
+  readonly key: Uint8Array;
+  readonly slot: number;
+  readonly versionHash: Uint8Array;
+  /** When the record is all tombstones: the winning tombstone's mint time. */
+  readonly tombstoneMs: number | null;
+}
+
+/** A stored hint: a record to merge into `target` once it is back. */
+export interface Hint {
+  readonly storeKey: Uint8Array;
+  readonly target: string;
+  readonly key: Uint8Array;
+  readonly slot: number;
+  readonly record: ReplicaRecord;
+  readonly createdMs: number;
+}
+
+function slotIndexKey(slot: number, key: Uint8Array): Uint8Array {
+  return encodeKey('S', [SLOT_INDEX, slot, key]);
+}
+
+function corrupt<T>(what: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof BadFrameError || error instanceof Error)
+      throw new CorruptRecordError(`${what}: ${error.message}`);
+    throw error;
+  }
+}
+
+/** The replication view of one local Store. */
+export class ReplicaStore {
+  readonly store: Store;
+  #hintSeq = 0;
+  #hintCount = 0;
+
+  constructor(store: Store) {
+    this.store = store;
+  }
+
+  /** Counts existing hints so `hintCount` and new sequence numbers are right after a restart. */
+  async open(): Promise<void> {
+    let count = 0;
+    for await (const hint of this.hints()) {
+      count += 1;
+      this.#hintSeq = Math.max(this.#hintSeq, hint.seq);
+    }
+    this.#hintCount = count;
+  }
+
+  /** The key's record, checked; undefined when absent. Throws `CorruptRecordError` on bad stored bytes. */
+  async getRecord(key: Uint8Array): Promise<ReplicaRecord | undefined> {
+    const bytes = await this.store.get(key);
+    if (!bytes) return undefined;
+    return corrupt('record', () => recordFromWire(decodeValue(bytes)));
+  }
+
+  /** Writes the record and its slot-index entry atomically and durably. */
+  async putRecord(key: Uint8Array, slot: number, record: ReplicaRecord): Promise<void> {
+    const winner = winnerOf(record);
+    const index = {
+      k: key,
+      s: slot,
+      h: versionHash(record),
+      t: isTombstoneOnly(record) ? winner.mintedMs : null,
+    };
+    await this.store.batch([
+      { type: 'put', key, value: encodeValue({ v: REPLICA_FORMAT_VERSION, ...recordToWire(record) }) },
+      { type: 'put', key: slotIndexKey(slot, key), value: encodeValue(index) },
+    ]);
+  }
+
+  /** Removes the record and its index entry (tombstone reaping). */
+  async deleteRecord(key: Uint8Array, slot: number): Promise<void> {
+    await this.store.batch([
+      { type: 'delete', key },
+      { type: 'delete', key: slotIndexKey(slot, key) },
+    ]);
+  }
+
+  #entry(bytes: Uint8Array): SlotEntry {
+    return corrupt('slot index', () => {
+      const raw = decodeValue<{ k?: unknown; s?: unknown; h?: unknown; t?: unknown }>(bytes);
+      const key = checkKey(raw.k, 'k');
+      const slot = checkSlot(raw.s, 's');
+      if (!isBytes(raw.h) || raw.h.length !== 8) throw new Error('h must be 8 bytes');
+      if (raw.t !== null && typeof raw.t !== 'number') throw new Error('t must be a number or null');
+      return { key, slot, versionHash: raw.h, tombstoneMs: raw.t };
+    });
+  }
+
+  /** Index entries of one slot in key order, after `after` (exclusive), up to `limit`. */
+  async slotEntries(slot: number, after: Uint8Array | null, limit: number): Promise<SlotEntry[]> {
+    const prefix = keyPrefix('S', [SLOT_INDEX, slot]);
+    const out: SlotEntry[] = [];
+    const start = after ? slotIndexKey(slot, after) : prefix;
+    for await (const { value } of this.store.scan({ prefix, start })) {
+      const entry = this.#entry(value);
+      if (after && compareBytes(entry.key, after) <= 0) continue;
+      out.push(entry);
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  /** Every index entry, in slot then key order. */
+  async *allEntries(): AsyncIterable<SlotEntry> {
+    for await (const { value } of this.store.scan({ prefix: keyPrefix('S', [SLOT_INDEX]) })) {
+      yield this.#entry(value);
+    }
+  }
+
+  /**
+   * Digest of each slot in `slots`: a hash of its sorted (key, version hash)
+   * pairs. Equal digests mean the two replicas hold the same versions.
+   */
+  async slotDigests(slots: ReadonlySet<number>): Promise<Map<number, Uint8Array>> {
+    const hashes = new Map<number, Hash64>();
+    for (const slot of slots) hashes.set(slot, new Hash64());
+    for await (const entry of this.allEntries()) {
+      hashes.get(entry.slot)?.update(entry.key).update(entry.versionHash);
+    }
+    return new Map([...hashes].map(([slot, hash]) => [slot, hash.digest()]));
+  }
+
+  // Idempotency records.
+
+  #idempotencyKey(key: Uint8Array, idempotencyKey: string): Uint8Array {
+    return encodeKey('S', [IDEMPOTENCY, key, idempotencyKey]);
+  }
+
+  /** The remembered result, or undefined when absent or expired (an expired one is deleted). */
+  async getIdempotent(
+    key: Uint8Array,
+    idempotencyKey: string,
+    nowMs: number,
+  ): Promise<IdempotentResult | undefined> {
+    const storeKey = this.#idempotencyKey(key, idempotencyKey);
+    const bytes = await this.store.get(storeKey);
+    if (!bytes) return undefined;
+    const { result, expiresMs } = corrupt('idempotency record', () => {
+      const raw = decodeValue<{ r?: unknown; e?: unknown }>(bytes);
+      if (typeof raw.e !== 'number') throw new Error('e must be a number');
+      return { result: idempotentFromWire(raw.r, 'r'), expiresMs: raw.e };
+    });
+    if (expiresMs <= nowMs) {
+      await this.store.delete(storeKey);
+      return undefined;
+    }
+    return result;
+  }
+
+  async putIdempotent(key: Uint8Array, idempotencyKey: string, result: IdempotentResult, expiresMs: number) {
+    const value = encodeValue({ v: REPLICA_FORMAT_VERSION, r: idempotentToWire(result), e: expiresMs });
+    await this.store.put(this.#idempotencyKey(key, idempotencyKey), value);
+  }
+
+  // Hints.
+
+  /** Hints stored now. */
+  get hintCount(): number {
+    return this.#hintCount;
+  }
+
+  /** Stores a hint durably; returns false (and stores nothing) when `hintsMax` hints are already stored. */
+  async addHint(
+    target: string,
+    key: Uint8Array,
+    slot: number,
+    record: ReplicaRecord,
+    createdMs: number,
+    hintsMax: number,
+  ) {
+    if (this.#hintCount >= hintsMax) return false;
+    this.#hintCount += 1;
+    this.#hintSeq += 1;
+    const seq = this.#hintSeq;
+    const value = encodeValue({
+      v: REPLICA_FORMAT_VERSION,
+      t: target,
+      q: seq,
+      k: key,
+      s: slot,
+      r: recordToWire(record),
+      c: createdMs,
+    });
+    try {
+      await this.store.put(encodeKey('S', [HINT, target, seq]), value);
+    } catch (error) {
+      this.#hintCount -= 1;
+      throw error;
+    }
+    return true;
+  }
+
+  /** Stored hints in (target, sequence) order, or only `target`'s. */
+  async *hints(target?: string): AsyncIterable<Hint & { seq: number }> {
+    const prefix = keyPrefix('S', target === undefined ? [HINT] : [HINT, target]);
+    for await (const { key: storeKey, value } of this.store.scan({ prefix })) {
+      yield corrupt('hint', () => {
+        const raw = decodeValue<{
+          t?: unknown;
+          q?: unknown;
+          k?: unknown;
+          s?: unknown;
+          r?: unknown;
+          c?: unknown;
+        }>(value);
+        if (typeof raw.c !== 'number') throw new Error('c must be a number');
+        if (typeof raw.t !== 'string') throw new Error('t must be a string');
+        if (typeof raw.q !== 'number' || !Number.isSafeInteger(raw.q))
+          throw new Error('q must be an integer');
+        return {
+          storeKey,
+          target: raw.t,
+          seq: raw.q,
+          key: checkKey(raw.k, 'k'),
+          slot: checkSlot(raw.s, 's'),
+          record: recordFromWire(raw.r, 'r'),
+          createdMs: raw.c,
+        };
+      });
+    }
+  }
+
+  /** Deletes delivered or expired hints. */
+  async deleteHints(storeKeys: readonly Uint8Array[]): Promise<void> {
+    if (storeKeys.length === 0) return;
+    const ops: BatchOp[] = storeKeys.map((key) => ({ type: 'delete', key }));
+    for (let i = 0; i < ops.length; i += this.store.limits.batchOpsMax) {
+      await this.store.batch(ops.slice(i, i + this.store.limits.batchOpsMax));
+    }
+    this.#hintCount = Math.max(0, this.#hintCount - storeKeys.length);
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * The owner side: executes replication ops against the local ReplicaStore.
+ * Remote frames arrive through `handleFrame` (checked whole before anything
+ * is applied); the local Replicator calls `execute` directly.
+ */
+import { TesseraError } from '@tessera/core';
+import { equalBytes, Hash64, toHex } from './bytes.ts';
+import { BadFrameError } from './errors.ts';
+import { decodeRequest, encodeErrorReply, encodeReply, type OpResult, type ReplicaOp } from './frames.ts';
+import { isTombstoneOnly, maxCounter, merge, mint, versionHash } from './record.ts';
+import type { ReplicaStore } from './replica-store.ts';
+import type { LamportClock } from './stand-ins.ts';
+
+/** Hash of a write's content, to tell a retry from a conflicting reuse of an idempotency key. */
+export function contentHash(deleted: boolean, value: Uint8Array | null): Uint8Array {
+  return new Hash64()
+    .updateNumber(deleted ? 1 : 0)
+    .update(value ?? new Uint8Array(0))
+    .digest();
+}
+
+export interface ReplicaServiceOptions {
+  readonly store: ReplicaStore;
+  /** This replica's actor id: node id plus incarnation, so a restarted peer never reuses a dot. */
+  readonly actor: string;
+  readonly clock: LamportClock;
+  readonly now: () => number;
+  readonly idempotencyTtlMs: number;
+}
+
+/** Executes ops for one replica; per-key operations are serialized. */
+export class ReplicaService {
+  readonly #options: ReplicaServiceOptions;
+  readonly #locks = new Map<string, Promise<unknown>>();
+
+  constructor(options: ReplicaServiceOptions) {
+    this.#options = options;
+  }
+
+  /** Runs `task` after every earlier task on the same key has settled. */
+  #withKey<T>(key: Uint8Array, task: () => Promise<T>): Promise<T> {
+    const id = toHex(key);
+    const previous = this.#locks.get(id) ?? Promise.resolve();
+    const next = previous.then(task, task);
+    const tail = next.catch(() => undefined);
+    this.#locks.set(id, tail);
+    void tail.then(() => {
+      if (this.#locks.get(id) === tail) this.#locks.delete(id);
+    });
+    return next;
+  }
+
+  /** Handles one request frame from a peer; always resolves with a reply frame. */
+  async handleFrame(bytes: Uint8Array, _from: string): Promise<Uint8Array> {
+    const { clock } = this.#options;
+    let ops: readonly ReplicaOp[];
+    try {
+      const frame = decodeRequest(bytes);
+      clock.receive(frame.clock);
+      ops = frame.ops;
+    } catch (error) {
+      const code = error instanceof TesseraError ? error.code : new BadFrameError('').code;
+      return encodeErrorReply(clock.value, code, error instanceof Error ? error.message : 'bad frame');
+    }
+    const results = await Promise.all(ops.map((op) => this.execute(op)));
+    return encodeReply(clock.tick(), results);
+  }
+
+  /** Executes one op; operating errors become `{ ok: false }` results, never rejections. */
+  async execute(op: ReplicaOp): Promise<OpResult> {
+    try {
+      return await this.#execute(op);
+    } catch (error) {
+      if (error instanceof TesseraError) return { ok: false, code: error.code, message: error.message };
+      return {
+        ok: false,
+        code: 'ERR_INTERNAL',
+        message: error instanceof Error ? error.message : String(error),
+      };
+    }
+  }
+
+  async #execute(op: ReplicaOp): Promise<OpResult> {
+    const { store, clock } = this.#options;
+    switch (op.op) {
+      case 'mint':
+        return this.#withKey(op.key, async () => {
+          if (op.idempotencyKey !== null) {
+            const seen = await store.getIdempotent(op.key, op.idempotencyKey, this.#options.now());
+            if (seen) {
+              if (!equalBytes(seen.contentHash, contentHash(op.deleted, op.value))) {
+                return { ok: false, code: 'ERR_IDEMPOTENCY_KEY_CONFLICT', message: op.idempotencyKey };
+              }
+              return { ok: true, duplicate: seen };
+            }
+          }
+          const local = await store.getRecord(op.key);
+          // Past every counter this replica has seen for the key, so the new version wins locally.
+          const counter = clock.receive(
+            Math.max(maxCounter(local), op.context ? maxCounter({ vv: op.context, siblings: [] }) : 0),
+          );
+          const { record } = mint(local, {
+            actor: this.#options.actor,
+            counter,
+            mintedMs: this.#options.now(),
+            deleted: op.deleted,
+            value: op.value ?? undefined,
+            context: op.context ?? undefined,
+          });
+          await store.putRecord(op.key, op.slot, record);
+          return { ok: true, record };
+        });
+      case 'apply':
+        return this.#withKey(op.key, async () => {
+          clock.receive(maxCounter(op.record));
+          const local = await store.getRecord(op.key);
+          const merged = merge(local, op.record)!;
+          if (!local || !equalBytes(versionHash(local), versionHash(merged)))
+            await store.putRecord(op.key, op.slot, merged);
+          return { ok: true };
+        });
+      case 'read':
+        return { ok: true, record: (await store.getRecord(op.key)) ?? null };
+      case 'remember':
+        await store.putIdempotent(
+          op.key,
+          op.idempotencyKey,
+          op.result,
+          this.#options.now() + this.#options.idempotencyTtlMs,
+        );
+        return { ok: true };
+      case 'digests': {
+        const digests = await store.slotDigests(new Set(op.slots));
+        return { ok: true, digests: op.slots.map((slot) => digests.get(slot)!) };
+      }
+      case 'entries': {
+        const page = await store.slotEntries(op.slot, op.after, op.limit + 1);
+        const entries = page.slice(0, op.limit).map((entry) => [entry.key, entry.versionHash] as const);
+        return { ok: true, entries, more: page.length > op.limit };
+      }
+      case 'reap':
+        return this.#withKey(op.key, async () => {
+          const local = await store.getRecord(op.key);
+          if (!local || !isTombstoneOnly(local) || !equalBytes(versionHash(local), op.versionHash)) {
+            return { ok: true, reaped: false };
+          }
+          await store.deleteRecord(op.key, op.slot);
+          return { ok: true, reaped: true };
+        });
+    }
+  }
+}

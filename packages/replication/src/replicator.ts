@@ -1,0 +1,519 @@
+/**
+ * The Replicator: one per peer. Coordinates quorum writes and reads for any
+ * key from any peer, serves replication frames for the keys this peer owns,
+ * and runs the repair machinery (hints, anti-entropy, tombstone reaping).
+ */
+import type { Random, Timers } from '@tessera/coordinator';
+import { InvalidArgumentError, LimitExceededError } from '@tessera/core';
+import type { Store } from '@tessera/storage';
+import { type AntiEntropyReport, runAntiEntropy } from './anti-entropy.ts';
+import { equalBytes } from './bytes.ts';
+import {
+  type Consistency,
+  checkDatabaseReplication,
+  type DatabaseReplication,
+  requiredCount,
+} from './consistency.ts';
+import type { ReplicatorContext } from './context.ts';
+import { IdempotencyKeyConflictError, QuorumNotReachedError, ReplicatorClosedError } from './errors.ts';
+import type { IdempotentResult, ReplicaOp } from './frames.ts';
+import { type HintReplayReport, replayHints, storeHint } from './hints.ts';
+import {
+  defaultReplicatorLimits,
+  idempotencyKeyLengthMax,
+  keyBytesMax,
+  type ReplicatorLimits,
+  valueBytesMax,
+} from './limits.ts';
+import { createPeerCaller, type PeerCaller } from './peer-call.ts';
+import type { Placement } from './placement.ts';
+import { type ReapReport, reapTombstones } from './reaper.ts';
+import { merge, type ReplicaRecord, stampOf, type VersionVector, versionHash, winnerOf } from './record.ts';
+import { contentHash, ReplicaService } from './replica.ts';
+import { ReplicaStore } from './replica-store.ts';
+import { keySlot, LamportClock } from './stand-ins.ts';
+import type { PeerId, ReplicaTransport } from './transport.ts';
+
+/** A version's total-order stamp: the minting owner's Lamport clock, then its actor id. */
+export interface Version {
+  readonly clock: number;
+  readonly node: string;
+}
+
+/** What an acknowledged write returns. */
+export interface WriteResult {
+  /** The version this write created (or, for a duplicate, the one the original created). */
+  readonly version: Version;
+  /** Owners that had the write durably when the call resolved (≥ required). */
+  readonly acknowledged: number;
+  /** W. */
+  readonly required: number;
+  /** True when this call was a retry of an idempotency key already written: nothing new was written. */
+  readonly isDuplicate: boolean;
+}
+
+/** One concurrent version seen by a read. */
+export interface SiblingView {
+  readonly deleted: boolean;
+  readonly value?: Uint8Array;
+  readonly version: Version;
+}
+
+/** What a read returns. */
+export interface ReadResult {
+  /** True when the winning version is a value (not a tombstone, not absent). */
+  readonly found: boolean;
+  readonly value?: Uint8Array;
+  /** The winning version, absent when no owner had the key. */
+  readonly version?: Version;
+  /** The losing concurrent versions, highest first (tombstones included). */
+  readonly siblings: readonly SiblingView[];
+  /** The causal context; pass it to `put` to replace exactly what this read saw. */
+  readonly context: VersionVector;
+  /** Owners that answered (≥ required). */
+  readonly answered: number;
+  /** R. */
+  readonly required: number;
+}
+
+export interface WriteOptions {
+  readonly consistency?: Consistency;
+  /** Makes a retry a no-op returning the original result (scoped to this key). */
+  readonly idempotencyKey?: string;
+  /** The context of a previous read; default: everything the coordinating owner has seen. */
+  readonly context?: VersionVector;
+  /** The bytes the slot is computed from; default: the Replicator's `routingKeyOf(key)`. */
+  readonly routingKey?: string | Uint8Array;
+}
+
+export interface ReadOptions {
+  readonly consistency?: Consistency;
+  readonly routingKey?: string | Uint8Array;
+}
+
+export interface ReplicatorOptions {
+  readonly transport: ReplicaTransport;
+  readonly placement: Placement;
+  /** This peer's local store (records, hints, idempotency records). */
+  readonly store: Store;
+  readonly timers: Timers;
+  /** Used only to pick an incarnation when none is given. */
+  readonly random?: Random;
+  /** Distinguishes this run of the peer in version dots; default: random. */
+  readonly incarnation?: string;
+  /** Default replication settings (N = 3, quorum). */
+  readonly replication?: DatabaseReplication;
+  /** Per-database settings for a key (from D records, once they land); undefined means the default. */
+  readonly databaseReplication?: (key: Uint8Array) => DatabaseReplication | undefined;
+  /** The routing bytes of a record key; default: the key bytes themselves. */
+  readonly routingKeyOf?: (key: Uint8Array) => string | Uint8Array;
+  readonly limits?: Partial<ReplicatorLimits>;
+  readonly clock?: LamportClock;
+}
+
+/** Counts of slots some co-owner may be missing data for. */
+export interface UnderReplication {
+  readonly count: number;
+  readonly slots: readonly number[];
+}
+
+function versionOf(record: ReplicaRecord): Version {
+  return stampOf(winnerOf(record));
+}
+
+export class Replicator {
+  readonly selfId: PeerId;
+  readonly #placement: Placement;
+  readonly #replicaStore: ReplicaStore;
+  readonly #replica: ReplicaService;
+  readonly #caller: PeerCaller;
+  readonly #timers: Timers;
+  readonly #limits: ReplicatorLimits;
+  readonly #replication: DatabaseReplication;
+  readonly #databaseReplication: ((key: Uint8Array) => DatabaseReplication | undefined) | undefined;
+  readonly #routingKeyOf: (key: Uint8Array) => string | Uint8Array;
+  readonly #underReplicated = new Map<number, Set<PeerId>>();
+  readonly #background = new Set<Promise<unknown>>();
+  readonly #context: ReplicatorContext;
+  /** The actor id this replica mints versions as. */
+  readonly actor: string;
+  readonly clock: LamportClock;
+  #closed = false;
+
+  /** Opens a Replicator: counts stored hints and registers the frame handler. */
+  static async open(options: ReplicatorOptions): Promise<Replicator> {
+    const replicator = new Replicator(options);
+    await replicator.#replicaStore.open();
+    options.transport.handle((frame, from) => replicator.#replica.handleFrame(frame, from));
+    return replicator;
+  }
+
+  private constructor(options: ReplicatorOptions) {
+    this.selfId = options.transport.selfId;
+    this.#placement = options.placement;
+    this.#timers = options.timers;
+    this.#limits = { ...defaultReplicatorLimits, ...options.limits };
+    this.#replication = options.replication ?? { replicationFactor: 3, consistency: 'quorum' };
+    checkDatabaseReplication(this.#replication);
+    this.#databaseReplication = options.databaseReplication;
+    this.#routingKeyOf = options.routingKeyOf ?? ((key) => key);
+    this.clock = options.clock ?? new LamportClock(0, { clockJumpMax: this.#limits.clockJumpMax });
+    const random = options.random?.next() ?? Math.random();
+    const incarnation = options.incarnation ?? Math.floor(random * 2 ** 32).toString(36);
+    this.actor = `${this.selfId}~${incarnation}`;
+    this.#replicaStore = new ReplicaStore(options.store);
+    this.#replica = new ReplicaService({
+      store: this.#replicaStore,
+      actor: this.actor,
+      clock: this.clock,
+      now: () => this.#timers.now(),
+      idempotencyTtlMs: this.#limits.idempotencyTtlMs,
+    });
+    this.#caller = createPeerCaller(
+      options.transport,
+      this.#replica,
+      this.clock,
+      () => this.#limits.requestTimeoutMs,
+    );
+    this.#context = {
+      selfId: this.selfId,
+      caller: this.#caller,
+      placement: this.#placement,
+      replicaStore: this.#replicaStore,
+      replica: this.#replica,
+      limits: this.#limits,
+      now: () => this.#timers.now(),
+      ownersOfKey: (key, slot) => this.#ownersOf(key, slot).owners,
+      ownersOfSlot: (slot) =>
+        this.#placement.lookup(slot).owners.slice(0, this.#replication.replicationFactor),
+      markUnderReplicated: (slot, peer) => {
+        const peers = this.#underReplicated.get(slot) ?? new Set();
+        peers.add(peer);
+        this.#underReplicated.set(slot, peers);
+      },
+      markVerified: (slot, peer) => {
+        const peers = this.#underReplicated.get(slot);
+        peers?.delete(peer);
+        if (peers?.size === 0) this.#underReplicated.delete(slot);
+      },
+    };
+  }
+
+  #settings(key: Uint8Array): DatabaseReplication {
+    const settings = this.#databaseReplication?.(key) ?? this.#replication;
+    checkDatabaseReplication(settings);
+    return settings;
+  }
+
+  #ownersOf(key: Uint8Array, slot: number): { owners: readonly PeerId[]; settings: DatabaseReplication } {
+    const settings = this.#settings(key);
+    return { owners: this.#placement.lookup(slot).owners.slice(0, settings.replicationFactor), settings };
+  }
+
+  #slotOf(key: Uint8Array, routingKey: string | Uint8Array | undefined): number {
+    return keySlot(routingKey ?? this.#routingKeyOf(key));
+  }
+
+  #checkKey(key: Uint8Array): void {
+    if (this.#closed) throw new ReplicatorClosedError();
+    if (!(key instanceof Uint8Array) || key.length === 0)
+      throw new InvalidArgumentError('key must be non-empty bytes');
+    if (key.length > keyBytesMax) throw new LimitExceededError('keyBytesMax', keyBytesMax, key.length);
+  }
+
+  #track<T>(promise: Promise<T>): Promise<T> {
+    this.#background.add(promise);
+    void promise.then(
+      () => this.#background.delete(promise),
+      () => this.#background.delete(promise),
+    );
+    return promise;
+  }
+
+  /** Writes `value` under `key`; resolves once W owners hold it durably. */
+  async put(key: Uint8Array, value: Uint8Array, options: WriteOptions = {}): Promise<WriteResult> {
+    this.#checkKey(key);
+    if (!(value instanceof Uint8Array)) throw new InvalidArgumentError('value must be bytes');
+    if (value.length > valueBytesMax)
+      throw new LimitExceededError('valueBytesMax', valueBytesMax, value.length);
+    return this.#write(key, value, options);
+  }
+
+  /** Deletes `key` by writing a tombstone; resolves once W owners hold the tombstone durably. */
+  async delete(key: Uint8Array, options: WriteOptions = {}): Promise<WriteResult> {
+    this.#checkKey(key);
+    return this.#write(key, null, options);
+  }
+
+  async #write(key: Uint8Array, value: Uint8Array | null, options: WriteOptions): Promise<WriteResult> {
+    const ik = options.idempotencyKey ?? null;
+    if (ik !== null && (typeof ik !== 'string' || ik.length === 0 || ik.length > idempotencyKeyLengthMax)) {
+      throw new InvalidArgumentError(`idempotencyKey must be a string of 1..${idempotencyKeyLengthMax}`);
+    }
+    const slot = this.#slotOf(key, options.routingKey);
+    const { owners, settings } = this.#ownersOf(key, slot);
+    const required = requiredCount(
+      options.consistency ?? settings.consistency,
+      settings.replicationFactor,
+      'write',
+    );
+    if (owners.length < required) {
+      throw new QuorumNotReachedError(required, 0, `the slot has only ${owners.length} owners`);
+    }
+    // The coordinating owner mints the version: this peer when it is an up owner, else the first up owner.
+    const up = owners.filter((peer) => peer === this.selfId || this.#placement.isUp(peer));
+    const mintOrder = [
+      ...up.filter((peer) => peer === this.selfId),
+      ...up.filter((peer) => peer !== this.selfId),
+    ];
+    const mintOp: ReplicaOp = {
+      op: 'mint',
+      key,
+      slot,
+      deleted: value === null,
+      value,
+      context: options.context ?? null,
+      idempotencyKey: ik,
+    };
+    let minted: { minter: PeerId; record: ReplicaRecord } | undefined;
+    for (const peer of mintOrder) {
+      let result: Awaited<ReturnType<PeerCaller['call']>>[number] | undefined;
+      try {
+        [result] = await this.#caller.call(peer, [mintOp]);
+      } catch {
+        continue;
+      }
+      if (!result) continue;
+      if (!result.ok) {
+        if (result.code === 'ERR_IDEMPOTENCY_KEY_CONFLICT') throw new IdempotencyKeyConflictError(ik ?? '');
+        continue;
+      }
+      if ('duplicate' in result && result.duplicate) return this.#duplicateResult(result.duplicate);
+      if ('record' in result && result.record) {
+        minted = { minter: peer, record: result.record };
+        break;
+      }
+    }
+    if (!minted) throw new QuorumNotReachedError(required, 0, 'no owner could coordinate the write');
+    const { minter, record } = minted;
+    const acknowledged = await this.#fanOut(
+      key,
+      slot,
+      record,
+      owners.filter((peer) => peer !== minter),
+      required - 1,
+    );
+    const total = acknowledged.length + 1;
+    if (total < required) throw new QuorumNotReachedError(required, total);
+    const version = versionOf(record);
+    if (ik !== null) {
+      const remembered: IdempotentResult = {
+        contentHash: contentHash(value === null, value),
+        actor: version.node,
+        counter: version.clock,
+        acknowledged: total,
+        required,
+      };
+      const op: ReplicaOp = { op: 'remember', key, idempotencyKey: ik, result: remembered };
+      await Promise.allSettled([minter, ...acknowledged].map((peer) => this.#caller.call(peer, [op])));
+    }
+    return { version, acknowledged: total, required, isDuplicate: false };
+  }
+
+  #duplicateResult(duplicate: IdempotentResult): WriteResult {
+    return {
+      version: { clock: duplicate.counter, node: duplicate.actor },
+      acknowledged: duplicate.acknowledged,
+      required: duplicate.required,
+      isDuplicate: true,
+    };
+  }
+
+  /**
+   * Sends the record to `peers` in parallel and resolves with the peers that
+   * acknowledged as soon as `needed` did, or when all have answered. Owners
+   * that are down or fail get a durable hint (in the background once the
+   * quorum is in).
+   */
+  #fanOut(key: Uint8Array, slot: number, record: ReplicaRecord, peers: readonly PeerId[], needed: number) {
+    return new Promise<PeerId[]>((resolve) => {
+      const acked: PeerId[] = [];
+      let settled = 0;
+      let resolved = false;
+      const finish = () => {
+        if (!resolved && (acked.length >= needed || settled === peers.length)) {
+          resolved = true;
+          resolve([...acked]);
+        }
+      };
+      finish();
+      for (const peer of peers) {
+        const attempt = async () => {
+          if (this.#placement.isUp(peer)) {
+            try {
+              const [result] = await this.#caller.call(peer, [{ op: 'apply', key, slot, record }]);
+              if (result?.ok) {
+                acked.push(peer);
+                return;
+              }
+            } catch {
+              // Not acknowledged: fall through to the hint.
+            }
+          }
+          try {
+            await storeHint(this.#context, peer, key, slot, record);
+          } catch {
+            this.#context.markUnderReplicated(slot, peer);
+          }
+        };
+        void this.#track(
+          attempt().finally(() => {
+            settled += 1;
+            finish();
+          }),
+        );
+      }
+    });
+  }
+
+  /** Reads `key` from R owners, returns the newest version and repairs answering owners that were behind. */
+  async get(key: Uint8Array, options: ReadOptions = {}): Promise<ReadResult> {
+    this.#checkKey(key);
+    const slot = this.#slotOf(key, options.routingKey);
+    const { owners, settings } = this.#ownersOf(key, slot);
+    const required = requiredCount(
+      options.consistency ?? settings.consistency,
+      settings.replicationFactor,
+      'read',
+    );
+    const upOwners = owners.filter((peer) => peer === this.selfId || this.#placement.isUp(peer));
+    const asked = upOwners.length >= required ? upOwners : owners;
+    const replies = await this.#gatherReads(key, slot, asked, required);
+    if (replies.length < required) throw new QuorumNotReachedError(required, replies.length);
+    let merged: ReplicaRecord | undefined;
+    for (const reply of replies) merged = merge(merged, reply.record);
+    if (merged) await this.#readRepair(key, slot, merged, replies);
+    return this.#readResult(merged, replies.length, required);
+  }
+
+  /** Asks every owner in `asked` at once; resolves with the first `required` replies (or all there are). Late replies are repaired in the background. */
+  #gatherReads(key: Uint8Array, slot: number, asked: readonly PeerId[], required: number) {
+    type Reply = { peer: PeerId; record: ReplicaRecord | undefined };
+    return new Promise<Reply[]>((resolve) => {
+      const replies: Reply[] = [];
+      let settled = 0;
+      let resolved = false;
+      let winnerAtResolve: ReplicaRecord | undefined;
+      const finish = () => {
+        if (!resolved && (replies.length >= required || settled === asked.length)) {
+          resolved = true;
+          for (const reply of replies) winnerAtResolve = merge(winnerAtResolve, reply.record);
+          resolve([...replies]);
+        }
+      };
+      if (asked.length === 0) finish();
+      for (const peer of asked) {
+        const attempt = async () => {
+          try {
+            const [result] = await this.#caller.call(peer, [{ op: 'read', key }]);
+            if (!result?.ok || !('record' in result)) return;
+            const reply = { peer, record: result.record ?? undefined };
+            if (resolved) {
+              // Late reply: repair it in the background if it is behind what the read returned.
+              if (winnerAtResolve) await this.#readRepair(key, slot, winnerAtResolve, [reply]);
+              return;
+            }
+            replies.push(reply);
+          } catch {
+            // Not an answer.
+          }
+        };
+        void this.#track(
+          attempt().finally(() => {
+            settled += 1;
+            finish();
+          }),
+        );
+      }
+    });
+  }
+
+  /** Sends `merged` to every replier whose record differs; waits for them (failures are left to other repair). */
+  async #readRepair(
+    key: Uint8Array,
+    slot: number,
+    merged: ReplicaRecord,
+    replies: readonly { peer: PeerId; record: ReplicaRecord | undefined }[],
+  ) {
+    const hash = versionHash(merged);
+    const behind = replies.filter((reply) => !reply.record || !equalBytes(versionHash(reply.record), hash));
+    await Promise.allSettled(
+      behind.map((reply) => this.#caller.call(reply.peer, [{ op: 'apply', key, slot, record: merged }])),
+    );
+  }
+
+  #readResult(merged: ReplicaRecord | undefined, answered: number, required: number): ReadResult {
+    if (!merged) return { found: false, siblings: [], context: [], answered, required };
+    const [winner, ...losers] = merged.siblings;
+    const siblings = losers.map((sibling) => ({
+      deleted: sibling.deleted,
+      ...(sibling.deleted ? {} : { value: sibling.value }),
+      version: stampOf(sibling),
+    }));
+    return {
+      found: !winner!.deleted,
+      ...(winner!.deleted ? {} : { value: winner!.value }),
+      version: stampOf(winner!),
+      siblings,
+      context: merged.vv,
+      answered,
+      required,
+    };
+  }
+
+  /** Replays stored hints to owners that are back up. */
+  replayHints(): Promise<HintReplayReport> {
+    return runGuarded(this, () => replayHints(this.#context));
+  }
+
+  /** Compares per-slot digests with co-owners (all, or `peers`) and repairs what differs. */
+  antiEntropy(peers?: readonly PeerId[]): Promise<AntiEntropyReport> {
+    return runGuarded(this, () => runAntiEntropy(this.#context, peers));
+  }
+
+  /** Removes tombstones every owner holds and that are older than `tombstoneGraceMs`. */
+  reapTombstones(): Promise<ReapReport> {
+    return runGuarded(this, () => reapTombstones(this.#context));
+  }
+
+  /** Slots where some co-owner may be missing data (hinted, failed, unreachable or not yet verified). */
+  underReplicatedSlots(): UnderReplication {
+    const slots = [...this.#underReplicated.keys()].sort((a, b) => a - b);
+    return { count: slots.length, slots };
+  }
+
+  /** Hints stored on this peer and not yet delivered. */
+  get hintCount(): number {
+    return this.#replicaStore.hintCount;
+  }
+
+  /** Waits for background work (late fan-out, hints, read repair) to settle. */
+  async settle(): Promise<void> {
+    while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
+  }
+
+  /** Stops accepting operations and waits for background work. Does not close the store. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.settle();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+}
+
+function runGuarded<T>(replicator: Replicator, task: () => Promise<T>): Promise<T> {
+  if (replicator.closed) return Promise.reject(new ReplicatorClosedError());
+  return task();
+}

@@ -1,0 +1,56 @@
+/** Checks the result of each op kind in a reply from a peer (peers are not trusted). */
+import { BadFrameError } from './errors.ts';
+import { checkKey } from './frame-checks.ts';
+import { idempotentFromWire, type OpResult, type ReplicaOp } from './frames.ts';
+import { isBytes, recordFromWire } from './record-codec.ts';
+
+function isMap(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The typed result of `op`, from an unchecked reply entry; throws `BadFrameError`. */
+export function resultFromWire(op: ReplicaOp, raw: unknown, path: string): OpResult {
+  if (!isMap(raw)) throw new BadFrameError(`${path}: must be a map`);
+  if (raw.ok === false) {
+    if (typeof raw.code !== 'string') throw new BadFrameError(`${path}.code: must be a string`);
+    return { ok: false, code: raw.code.slice(0, 100), message: String(raw.message ?? '').slice(0, 500) };
+  }
+  if (raw.ok !== true) throw new BadFrameError(`${path}.ok: must be a boolean`);
+  switch (op.op) {
+    case 'mint':
+      if (raw.duplicate !== undefined && raw.duplicate !== null) {
+        return { ok: true, duplicate: idempotentFromWire(raw.duplicate, `${path}.duplicate`) };
+      }
+      return { ok: true, record: recordFromWire(raw.record, `${path}.record`) };
+    case 'read':
+      return { ok: true, record: raw.record === null ? null : recordFromWire(raw.record, `${path}.record`) };
+    case 'apply':
+    case 'remember':
+      return { ok: true };
+    case 'digests': {
+      const digests = raw.digests;
+      if (!Array.isArray(digests) || digests.length !== op.slots.length) {
+        throw new BadFrameError(`${path}.digests: one per slot asked`);
+      }
+      for (const digest of digests)
+        if (!isBytes(digest) || digest.length !== 8) throw new BadFrameError(`${path}.digests`);
+      return { ok: true, digests };
+    }
+    case 'entries': {
+      const entries = raw.entries;
+      if (!Array.isArray(entries) || entries.length > op.limit || typeof raw.more !== 'boolean') {
+        throw new BadFrameError(`${path}.entries: at most ${op.limit} entries and a boolean more`);
+      }
+      const checked = entries.map((entry, i) => {
+        if (!Array.isArray(entry) || entry.length !== 2 || !isBytes(entry[1]) || entry[1].length !== 8) {
+          throw new BadFrameError(`${path}.entries[${i}]: must be [key, 8-byte hash]`);
+        }
+        return [checkKey(entry[0], `${path}.entries[${i}]`), entry[1]] as const;
+      });
+      return { ok: true, entries: checked, more: raw.more };
+    }
+    case 'reap':
+      if (typeof raw.reaped !== 'boolean') throw new BadFrameError(`${path}.reaped: must be a boolean`);
+      return { ok: true, reaped: raw.reaped };
+  }
+}
