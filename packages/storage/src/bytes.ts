@@ -30,7 +30,7 @@ export function prefixEnd(prefix: Uint8Array): Uint8Array | undefined {
  * A plain `Uint8Array` copy of exactly the view's bytes. Not `bytes.slice()`:
  * on a Node `Buffer` that returns a view sharing the caller's memory.
  */
-export function copyBytes(bytes: Uint8Array): Uint8Array {
+export function copyBytes(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(bytes.length);
   out.set(bytes);
   return out;

@@ -7,6 +7,13 @@ export {
   StoreClosedError,
 } from './errors.ts';
 export {
+  deleteIndexedDbStore,
+  IDB_OBJECT_STORE,
+  type IndexedDbStoreOptions,
+  mapIdbError,
+  openIndexedDbStore,
+} from './indexeddb.ts';
+export {
   DEFAULT_BATCH_OPS_MAX,
   DEFAULT_KEY_BYTES_MAX,
   DEFAULT_STORE_LIMITS,

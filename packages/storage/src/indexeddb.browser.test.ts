@@ -1,0 +1,149 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { compareBytes } from './bytes.ts';
+import { runStoreTests } from './conformance.ts';
+import { deleteIndexedDbStore, IDB_OBJECT_STORE, mapIdbError, openIndexedDbStore } from './indexeddb.ts';
+
+const uniqueName = () => `tessera-test-${crypto.randomUUID()}`;
+
+for (const scanWith of ['records', 'cursor'] as const) {
+  runStoreTests(`indexeddb (scan pages by ${scanWith})`, async () => {
+    const name = uniqueName();
+    const options = { scanWith, scanPageEntriesMax: 100 };
+    const store = await openIndexedDbStore(name, options);
+    return {
+      store,
+      reopen: () => openIndexedDbStore(name, options),
+      teardown: () => deleteIndexedDbStore(name),
+    };
+  });
+}
+
+const bytes = (...values: number[]) => Uint8Array.from(values);
+
+describe('indexeddb store', () => {
+  it('relies on IndexedDB comparing binary keys as unsigned bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 6 }), fc.uint8Array({ maxLength: 6 }), (a, b) => {
+        expect(indexedDB.cmp(a, b)).toBe(compareBytes(a, b));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('keeps stores with different names apart', async () => {
+    const [nameA, nameB] = [uniqueName(), uniqueName()];
+    const a = await openIndexedDbStore(nameA);
+    const b = await openIndexedDbStore(nameB);
+    await a.put(bytes(1), bytes(0xa));
+    await b.put(bytes(1), bytes(0xb));
+    await b.put(bytes(2), bytes(0xb));
+    expect(await a.get(bytes(1))).toEqual(bytes(0xa));
+    expect(await a.get(bytes(2))).toBeUndefined();
+    expect(await b.get(bytes(1))).toEqual(bytes(0xb));
+    await Promise.all([a.close(), b.close()]);
+    await Promise.all([deleteIndexedDbStore(nameA), deleteIndexedDbStore(nameB)]);
+  });
+
+  it('keeps data across reopen and stores binary keys with Uint8Array values', async () => {
+    const name = uniqueName();
+    const store = await openIndexedDbStore(name);
+    await store.batch([
+      { type: 'put', key: bytes(0xff, 0x00), value: bytes(1) },
+      { type: 'put', key: bytes(0x00, 0xff), value: bytes(2) },
+    ]);
+    await store.close();
+    // Read the database with the raw API: keys are ArrayBuffers in byte order.
+    const raw = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open(name);
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    const keys = await new Promise<IDBValidKey[]>((resolve, reject) => {
+      const request = raw.transaction(IDB_OBJECT_STORE).objectStore(IDB_OBJECT_STORE).getAllKeys();
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    raw.close();
+    expect(keys.every((key) => key instanceof ArrayBuffer)).toBe(true);
+    expect(keys.map((key) => Array.from(new Uint8Array(key as ArrayBuffer)))).toEqual([
+      [0x00, 0xff],
+      [0xff, 0x00],
+    ]);
+    const again = await openIndexedDbStore(name);
+    expect(await again.get(bytes(0xff, 0x00))).toEqual(bytes(1));
+    await again.close();
+    await deleteIndexedDbStore(name);
+  });
+
+  it('steps aside when the database is deleted elsewhere, then throws StoreClosedError', async () => {
+    const name = uniqueName();
+    const store = await openIndexedDbStore(name);
+    await store.put(bytes(1), bytes(1));
+    await deleteIndexedDbStore(name);
+    await expect(store.get(bytes(1))).rejects.toMatchObject({ name: 'StoreClosedError' });
+    await expect(store.put(bytes(1), bytes(2))).rejects.toMatchObject({ name: 'StoreClosedError' });
+    await store.close();
+    const fresh = await openIndexedDbStore(name);
+    expect(await fresh.get(bytes(1))).toBeUndefined();
+    await fresh.close();
+    await deleteIndexedDbStore(name);
+  });
+
+  it('refuses a database of the same name that is not a Tessera store', async () => {
+    const name = uniqueName();
+    await new Promise<void>((resolve, reject) => {
+      const request = indexedDB.open(name, 1);
+      request.onupgradeneeded = () => request.result.createObjectStore('other');
+      request.onsuccess = () => {
+        request.result.close();
+        resolve();
+      };
+      request.onerror = () => reject(request.error);
+    });
+    await expect(openIndexedDbStore(name)).rejects.toMatchObject({
+      name: 'StorageIoError',
+      code: 'ERR_STORAGE_IO',
+    });
+    await deleteIndexedDbStore(name);
+  });
+
+  it('maps QuotaExceededError to the typed error and anything else to StorageIoError', () => {
+    const quota = mapIdbError(new DOMException('full', 'QuotaExceededError'), 'write');
+    expect(quota).toMatchObject({ name: 'QuotaExceededError', code: 'ERR_QUOTA_EXCEEDED' });
+    expect((quota as Error).cause).toBeInstanceOf(DOMException);
+    expect(mapIdbError(new DOMException('x', 'UnknownError'), 'write')).toMatchObject({
+      name: 'StorageIoError',
+    });
+  });
+
+  it('reports the origin’s usage and quota from navigator.storage', async () => {
+    const name = uniqueName();
+    const store = await openIndexedDbStore(name);
+    await store.put(bytes(1), new Uint8Array(100_000));
+    const size = await store.estimateSize();
+    expect(size.quotaBytes).toBeGreaterThan(0);
+    expect(size.usedBytes).toBeGreaterThanOrEqual(0);
+    await store.close();
+    await deleteIndexedDbStore(name);
+  });
+
+  it('groups concurrent writes without losing order or atomicity', async () => {
+    const name = uniqueName();
+    const store = await openIndexedDbStore(name, { groupOpsMax: 50 });
+    const writes: Promise<void>[] = [];
+    for (let i = 0; i < 200; i++) writes.push(store.put(bytes(i), bytes(i), { durable: i % 2 === 0 }));
+    // A write that fails validation joins no transaction and takes no other write down with it.
+    const bad = store.batch([
+      { type: 'put', key: bytes(250), value: bytes(1) },
+      { type: 'put', key: new Uint8Array(0), value: bytes(1) },
+    ]);
+    for (let i = 0; i < 200; i++) writes.push(store.put(bytes(i), bytes(i, 1)));
+    await expect(bad).rejects.toMatchObject({ name: 'InvalidArgumentError' });
+    await Promise.all(writes);
+    for (let i = 0; i < 200; i++) expect(await store.get(bytes(i))).toEqual(bytes(i, 1));
+    expect(await store.get(bytes(250))).toBeUndefined();
+    await store.close();
+    await deleteIndexedDbStore(name);
+  });
+});
