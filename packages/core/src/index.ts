@@ -1,6 +1,7 @@
 export * from './bytes.ts';
 export * from './double.ts';
 export * from './errors.ts';
+export * from './key.ts';
 export * from './lamport.ts';
 export * from './limits.ts';
 export * from './slot.ts';

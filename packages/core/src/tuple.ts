@@ -62,20 +62,20 @@ class Writer {
 const shared = new Writer();
 
 /**
- * Runs `write` against the shared writer (or a fresh one if an encode is
- * already running, which only a getter or Proxy inside the input can cause)
- * and returns a copy of what it wrote.
+ * Takes the shared writer, or a fresh one if an encode is already running
+ * (only a getter or Proxy inside the input can cause that). Pair with
+ * `finishWrite` in a `finally`.
  */
-export function withWriter(write: (w: Writer) => void): Uint8Array {
+export function startWrite(): Writer {
   const w = shared.busy ? new Writer() : shared;
   w.busy = true;
   w.pos = 0;
-  try {
-    write(w);
-    return w.buf.slice(0, w.pos);
-  } finally {
-    w.busy = false;
-  }
+  return w;
+}
+
+/** Releases a writer taken with `startWrite`. */
+export function finishWrite(w: Writer): void {
+  w.busy = false;
 }
 
 export type { Writer };
@@ -315,11 +315,18 @@ function writeDouble(w: Writer, v: number): void {
 
 /** Encodes a tuple (a list of elements) on its own, without a key header. */
 export function encodeTuple(elements: readonly TupleElement[]): Uint8Array {
-  return withWriter((w) => writeElements(w, elements));
+  const w = startWrite();
+  try {
+    writeElements(w, elements);
+    return w.buf.slice(0, w.pos);
+  } finally {
+    finishWrite(w);
+  }
 }
 
 // Decoder state. Decoding calls no user code, so module-level state is safe.
-let src: Uint8Array = new Uint8Array(0);
+const empty = new Uint8Array(0);
+let src: Uint8Array = empty;
 let pos = 0;
 let end = 0;
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -339,7 +346,7 @@ export function decodeTuple(bytes: Uint8Array, start = 0): TupleElement[] {
   try {
     return readElements(false, 0);
   } finally {
-    src = new Uint8Array(0);
+    src = empty; // do not keep the caller's buffer alive
   }
 }
 
