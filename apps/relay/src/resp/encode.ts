@@ -12,6 +12,8 @@ export function formatDouble(value: number): string {
   if (Number.isNaN(value)) return 'nan';
   if (value === Number.POSITIVE_INFINITY) return 'inf';
   if (value === Number.NEGATIVE_INFINITY) return '-inf';
+  // String(-0) drops the sign; Redis (printf %.17g) keeps it.
+  if (Object.is(value, -0)) return '-0';
   return String(value);
 }
 
