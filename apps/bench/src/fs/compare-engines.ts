@@ -1,0 +1,87 @@
+/**
+ * The engine measurement behind docs/decisions/0001-filesystem-engine.md:
+ * lmdb, classic-level and node:sqlite (synchronous FULL and NORMAL) on the
+ * Store contract's workloads, in one run.
+ *
+ *   node --conditions=source apps/bench/src/fs/compare-engines.ts [durationMs]
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { formatOps, type Measurement } from '../harness.ts';
+import { openRawLevel, openRawLmdb, openRawSqlite, type RawEngine } from './engines.ts';
+import { batchedPut, concurrentPuts, makeKeys, pointGet, preload, scan, singlePut } from './workloads.ts';
+
+const durationMs = Number(process.argv[2] ?? 700);
+const preloadCount = 100_000;
+
+/** Keys whose unsigned-byte order differs from signed or length-first order. */
+function orderProbeKeys(): Uint8Array[] {
+  const fixed = [
+    [0x00],
+    [0x00, 0x00],
+    [0x00, 0xff],
+    [0x01],
+    [0x7f],
+    [0x7f, 0xff],
+    [0x80],
+    [0x80, 0x00],
+    [0xfe, 0xff],
+    [0xff],
+    [0xff, 0x00],
+    [0xff, 0xff],
+    [0xff, 0xff, 0xff],
+  ];
+  return [
+    ...fixed.map((b) => Uint8Array.from(b)),
+    ...makeKeys(200, 7).map((k) => k.subarray(0, 1 + (k[0]! % 8))),
+  ];
+}
+
+/** Run on a fresh engine: its key listing must equal the probe keys sorted as unsigned bytes. */
+async function checkOrder(engine: RawEngine): Promise<boolean> {
+  const probe = orderProbeKeys();
+  await engine.putMany(
+    probe.map((k) => [k, new Uint8Array([1])] as const),
+    true,
+  );
+  const expected = [...new Map(probe.map((k) => [Buffer.from(k).toString('hex'), k])).values()].sort((a, b) =>
+    Buffer.compare(a, b),
+  );
+  const seen = await engine.keys();
+  return seen.length === expected.length && seen.every((k, i) => Buffer.compare(k, expected[i]!) === 0);
+}
+
+async function run(open: (dir: string) => RawEngine | Promise<RawEngine>): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'tessera-engine-'));
+  const orderDir = await mkdtemp(path.join(os.tmpdir(), 'tessera-engine-order-'));
+  const fresh = await open(orderDir);
+  const ordered = await checkOrder(fresh);
+  await fresh.close();
+  await rm(orderDir, { recursive: true, force: true });
+  const engine = await open(dir);
+  try {
+    const keys = makeKeys(preloadCount);
+    await preload(engine, keys);
+    const rows: Measurement[] = [
+      await singlePut(engine, true, { durationMs }),
+      await singlePut(engine, false, { durationMs }),
+      await concurrentPuts(engine, { durationMs }),
+      await batchedPut(engine, true, { durationMs }),
+      await batchedPut(engine, false, { durationMs }),
+      await pointGet(engine, keys, { durationMs }),
+      await scan(engine, false, { durationMs }),
+      await scan(engine, true, { durationMs }),
+    ];
+    for (const r of rows) console.log(`${r.name.padEnd(40)} ${formatOps(r.opsPerSec).padStart(9)}/s`);
+    console.log(`${engine.name} unsigned byte order: ${ordered ? 'yes' : 'NO'}\n`);
+  } finally {
+    await engine.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await run(openRawLmdb);
+await run(openRawLevel);
+await run((dir) => openRawSqlite(dir, 'FULL'));
+await run((dir) => openRawSqlite(dir, 'NORMAL'));
