@@ -1,5 +1,6 @@
 export * from './bytes.ts';
 export * from './double.ts';
+export * from './dvv.ts';
 export * from './errors.ts';
 export * from './key.ts';
 export * from './lamport.ts';
