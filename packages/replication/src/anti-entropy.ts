@@ -4,12 +4,13 @@
  * merges what differs both ways. A slot is verified for a co-owner only when
  * the digests match (or were made to match by this pass).
  */
+
+import { SLOT_COUNT } from '@tessera/core';
 import { equalBytes, toHex } from './bytes.ts';
 import type { ReplicatorContext } from './context.ts';
 import type { ReplicaOp } from './frames.ts';
 import { digestSlotsPerOpMax, opsPerFrameMax, slotEntriesPerPageMax } from './limits.ts';
 import { merge, type ReplicaRecord, versionHash } from './record.ts';
-import { SLOT_COUNT } from './stand-ins.ts';
 import type { PeerId } from './transport.ts';
 
 /** What one anti-entropy pass did. */

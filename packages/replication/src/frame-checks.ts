@@ -1,8 +1,9 @@
 /** Field checks shared by frame and store decoding. */
+
+import { SLOT_COUNT } from '@tessera/core';
 import { BadFrameError } from './errors.ts';
 import { keyBytesMax } from './limits.ts';
 import { isBytes } from './record-codec.ts';
-import { SLOT_COUNT } from './stand-ins.ts';
 
 export type Bytes = Uint8Array;
 

@@ -2,6 +2,7 @@
  * Named bounds of the replication layer. Frames from peers that exceed a
  * wire limit are rejected whole; local callers get `LimitExceededError`.
  */
+import { CLOCK_JUMP_MAX_DEFAULT } from '@tessera/core';
 
 /** Largest request or reply frame, in bytes (checked before decoding). */
 export const frameBytesMax = 4 * 1024 * 1024;
@@ -50,5 +51,5 @@ export const defaultReplicatorLimits: ReplicatorLimits = {
   hintTtlMs: 24 * 3600_000,
   idempotencyTtlMs: 24 * 3600_000,
   tombstoneGraceMs: 48 * 3600_000,
-  clockJumpMax: 2 ** 40,
+  clockJumpMax: CLOCK_JUMP_MAX_DEFAULT,
 };

@@ -3,11 +3,12 @@
  * replica is called directly; a remote one through the transport, with the
  * reply checked before use.
  */
+
+import type { LamportClock } from '@tessera/core';
 import { RemoteReplicaError } from './errors.ts';
 import { decodeReply, encodeRequest, type OpResult, type ReplicaOp } from './frames.ts';
 import type { ReplicaService } from './replica.ts';
 import { resultFromWire } from './replies.ts';
-import type { LamportClock } from './stand-ins.ts';
 import type { PeerId, ReplicaTransport } from './transport.ts';
 
 export interface PeerCaller {

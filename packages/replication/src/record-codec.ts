@@ -3,9 +3,10 @@
  * docs/spec/replication.md), and its strict check: data from a peer or a
  * disk is checked before use.
  */
+import { compareStamps } from '@tessera/core';
 import { BadFrameError } from './errors.ts';
 import { actorLengthMax, siblingsMax, valueBytesMax, versionVectorEntriesMax } from './limits.ts';
-import type { ReplicaRecord, Sibling, VersionVector } from './record.ts';
+import { type ReplicaRecord, type Sibling, stampOf, type VersionVector } from './record.ts';
 
 /** Wire shape: `{ vv: [[actor, counter]…], s: [[actor, counter, mintedMs, deleted, value|null]…] }`. */
 export interface RecordWire {
@@ -99,7 +100,7 @@ export function recordFromWire(raw: unknown, path = 'record'): ReplicaRecord {
   for (let i = 1; i < siblings.length; i++) {
     const a = siblings[i - 1]!;
     const b = siblings[i]!;
-    if (a.counter < b.counter || (a.counter === b.counter && a.actor < b.actor)) {
+    if (compareStamps(stampOf(a), stampOf(b)) <= 0) {
       fail(`${path}.s`, 'siblings must be ordered winner first');
     }
   }

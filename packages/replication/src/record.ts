@@ -9,9 +9,10 @@
  * replica. Counters of one actor only grow, so "covered by the vector" stays
  * `counter <= vv[actor]` even with gaps.
  */
+
+import { compareStamps } from '@tessera/core';
 import { Hash64 } from './bytes.ts';
 import { siblingsMax, versionVectorEntriesMax } from './limits.ts';
-import { compareStamps } from './stand-ins.ts';
 
 /** One concurrent version of a key. */
 export interface Sibling {

@@ -3,13 +3,14 @@
  * Remote frames arrive through `handleFrame` (checked whole before anything
  * is applied); the local Replicator calls `execute` directly.
  */
+
+import type { LamportClock } from '@tessera/core';
 import { TesseraError } from '@tessera/core';
 import { equalBytes, Hash64, toHex } from './bytes.ts';
 import { BadFrameError } from './errors.ts';
 import { decodeRequest, encodeErrorReply, encodeReply, type OpResult, type ReplicaOp } from './frames.ts';
 import { isTombstoneOnly, maxCounter, merge, mint, versionHash } from './record.ts';
 import type { ReplicaStore } from './replica-store.ts';
-import type { LamportClock } from './stand-ins.ts';
 
 /** Hash of a write's content, to tell a retry from a conflicting reuse of an idempotency key. */
 export function contentHash(deleted: boolean, value: Uint8Array | null): Uint8Array {

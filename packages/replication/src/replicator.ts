@@ -4,7 +4,7 @@
  * and runs the repair machinery (hints, anti-entropy, tombstone reaping).
  */
 import type { Random, Timers } from '@tessera/coordinator';
-import { InvalidArgumentError, LimitExceededError } from '@tessera/core';
+import { InvalidArgumentError, keySlot, LamportClock, LimitExceededError } from '@tessera/core';
 import type { Store } from '@tessera/storage';
 import { type AntiEntropyReport, runAntiEntropy } from './anti-entropy.ts';
 import { equalBytes } from './bytes.ts';
@@ -31,7 +31,6 @@ import { type ReapReport, reapTombstones } from './reaper.ts';
 import { merge, type ReplicaRecord, stampOf, type VersionVector, versionHash, winnerOf } from './record.ts';
 import { contentHash, ReplicaService } from './replica.ts';
 import { ReplicaStore } from './replica-store.ts';
-import { keySlot, LamportClock } from './stand-ins.ts';
 import type { PeerId, ReplicaTransport } from './transport.ts';
 
 /** A version's total-order stamp: the minting owner's Lamport clock, then its actor id. */

@@ -1,0 +1,196 @@
+import { describe, expect, it } from 'vitest';
+import { QuorumNotReachedError } from './errors.ts';
+import { startTestCluster } from './testing/index.ts';
+
+const enc = (text: string) => new TextEncoder().encode(text);
+const dec = (bytes: Uint8Array | undefined) => (bytes ? new TextDecoder().decode(bytes) : undefined);
+
+/** A key whose first owner (primary) is `peer` in a StaticPlacement of `ids`, and one it does not own. */
+async function withCluster<T>(
+  peers: number,
+  run: (cluster: Awaited<ReturnType<typeof startTestCluster>>) => Promise<T>,
+) {
+  const seed = Math.floor(Math.random() * 2 ** 31);
+  const cluster = await startTestCluster({ peers, seed });
+  try {
+    return await run(cluster);
+  } catch (error) {
+    console.error(`replicator test failed with seed ${seed}`);
+    throw error;
+  } finally {
+    await cluster.close();
+  }
+}
+
+describe('Replicator basics (N=3, quorum)', () => {
+  it('writes from any peer land on the owners and read back from any peer', async () => {
+    await withCluster(4, async (cluster) => {
+      for (const [i, id] of cluster.ids.entries()) {
+        const result = await cluster.at(id).put(enc(`key-${i}`), enc(`value-${i}`));
+        expect(result.isDuplicate).toBe(false);
+        expect(result.required).toBe(2);
+        expect(result.acknowledged).toBeGreaterThanOrEqual(2);
+      }
+      await Promise.all(cluster.ids.map((id) => cluster.at(id).settle()));
+      for (const [i] of cluster.ids.entries()) {
+        for (const reader of cluster.ids) {
+          const read = await cluster.at(reader).get(enc(`key-${i}`));
+          expect(read.found).toBe(true);
+          expect(dec(read.value)).toBe(`value-${i}`);
+          expect(read.siblings).toEqual([]);
+        }
+      }
+      // Exactly the three owners hold the record; the fourth peer holds nothing for it.
+      const key = enc('key-0');
+      const owners = cluster.placement.lookup((await import('@tessera/core')).keySlot(key)).owners;
+      for (const id of cluster.ids) {
+        const stored = await cluster.stores.get(id)!.get(key);
+        expect(stored !== undefined).toBe(owners.includes(id));
+      }
+    });
+  });
+
+  it('a later write replaces an earlier one and a delete hides the key', async () => {
+    await withCluster(3, async (cluster) => {
+      const key = enc('k');
+      const first = await cluster.at('peer-0').put(key, enc('one'));
+      const second = await cluster.at('peer-1').put(key, enc('two'));
+      expect(second.version.clock).toBeGreaterThan(first.version.clock);
+      const read = await cluster.at('peer-2').get(key);
+      expect(dec(read.value)).toBe('two');
+      expect(read.siblings).toEqual([]);
+      await cluster.at('peer-2').delete(key);
+      const gone = await cluster.at('peer-0').get(key);
+      expect(gone.found).toBe(false);
+      expect(gone.value).toBeUndefined();
+      expect(gone.version).toBeDefined();
+    });
+  });
+
+  it('consistency all fails with QuorumNotReached when an owner is down, and says how many acknowledged', async () => {
+    await withCluster(3, async (cluster) => {
+      cluster.network.stop('peer-2');
+      const key = enc('all-key');
+      const error = await cluster
+        .at('peer-0')
+        .put(key, enc('v'), { consistency: 'all' })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(QuorumNotReachedError);
+      expect((error as QuorumNotReachedError).required).toBe(3);
+      expect((error as QuorumNotReachedError).acknowledged).toBe(2);
+      // Quorum still works, and `one` too.
+      await expect(cluster.at('peer-0').put(key, enc('q'))).resolves.toMatchObject({ required: 2 });
+      await expect(cluster.at('peer-1').get(key, { consistency: 'one' })).resolves.toMatchObject({
+        found: true,
+      });
+      await expect(cluster.at('peer-1').get(key, { consistency: 'all' })).rejects.toMatchObject({
+        name: 'QuorumNotReachedError',
+        required: 3,
+        acknowledged: 2,
+      });
+    });
+  });
+
+  it('with two of three owners down a quorum write fails and is not reported as success', async () => {
+    await withCluster(3, async (cluster) => {
+      cluster.network.stop('peer-1');
+      cluster.network.stop('peer-2');
+      await expect(cluster.at('peer-0').put(enc('x'), enc('v'))).rejects.toMatchObject({
+        name: 'QuorumNotReachedError',
+        required: 2,
+        acknowledged: 1,
+      });
+      await expect(
+        cluster.at('peer-0').put(enc('x'), enc('v'), { consistency: { w: 1 } }),
+      ).resolves.toMatchObject({
+        acknowledged: 1,
+        required: 1,
+      });
+    });
+  });
+
+  it('rejects bad arguments with typed errors', async () => {
+    await withCluster(3, async (cluster) => {
+      const r = cluster.at('peer-0');
+      await expect(r.put(new Uint8Array(0), enc('v'))).rejects.toMatchObject({
+        name: 'InvalidArgumentError',
+      });
+      await expect(r.put(new Uint8Array(5000), enc('v'))).rejects.toMatchObject({
+        name: 'LimitExceededError',
+      });
+      await expect(r.put(enc('k'), enc('v'), { consistency: { w: 4 } })).rejects.toMatchObject({
+        name: 'InvalidArgumentError',
+      });
+      await expect(r.get(enc('k'), { consistency: { w: 2 } })).rejects.toMatchObject({
+        name: 'InvalidArgumentError',
+      });
+    });
+  });
+});
+
+describe('idempotency keys', () => {
+  it('a retried write is a no-op returning the original result', async () => {
+    await withCluster(3, async (cluster) => {
+      const key = enc('idem');
+      const first = await cluster.at('peer-0').put(key, enc('v1'), { idempotencyKey: 'req-1' });
+      await cluster.at('peer-1').put(key, enc('v2'));
+      // Retried through another peer after a newer write: must not resurrect v1.
+      const retry = await cluster.at('peer-2').put(key, enc('v1'), { idempotencyKey: 'req-1' });
+      expect(retry.isDuplicate).toBe(true);
+      expect(retry.version).toEqual(first.version);
+      const read = await cluster.at('peer-0').get(key);
+      expect(dec(read.value)).toBe('v2');
+      await expect(
+        cluster.at('peer-0').put(key, enc('other'), { idempotencyKey: 'req-1' }),
+      ).rejects.toMatchObject({
+        name: 'IdempotencyKeyConflictError',
+      });
+      // Scoped to the key: the same idempotency key on another key is a new write.
+      const elsewhere = await cluster.at('peer-0').put(enc('idem-2'), enc('v1'), { idempotencyKey: 'req-1' });
+      expect(elsewhere.isDuplicate).toBe(false);
+    });
+  });
+
+  it('an idempotency record expires after idempotencyTtlMs', async () => {
+    await withCluster(3, async (cluster) => {
+      const key = enc('idem-ttl');
+      await cluster.at('peer-0').put(key, enc('v1'), { idempotencyKey: 'req-9' });
+      cluster.timers.advance(25 * 3600_000);
+      const again = await cluster.at('peer-0').put(key, enc('v1'), { idempotencyKey: 'req-9' });
+      expect(again.isDuplicate).toBe(false);
+    });
+  });
+});
+
+describe('concurrent writes', () => {
+  it('writes minted on different owners become siblings with the same winner everywhere', async () => {
+    await withCluster(3, async (cluster) => {
+      const key = enc('contended');
+      const owners = cluster.placement.lookup((await import('@tessera/core')).keySlot(key)).owners;
+      // Each owner coordinates its own write at the same time: neither has seen the other.
+      const results = await Promise.all(owners.map((id, i) => cluster.at(id).put(key, enc(`w${i}`))));
+      await Promise.all(cluster.ids.map((id) => cluster.at(id).settle()));
+      await cluster.repairUntilQuiet();
+      const reads = await Promise.all(
+        cluster.ids.map((id) => cluster.at(id).get(key, { consistency: 'all' })),
+      );
+      const expectedWinner = [...results].sort((a, b) =>
+        a.version.clock !== b.version.clock
+          ? b.version.clock - a.version.clock
+          : b.version.node < a.version.node
+            ? -1
+            : 1,
+      )[0]!;
+      for (const read of reads) {
+        expect(read.version).toEqual(expectedWinner.version);
+        expect(read.siblings.length + 1).toBeGreaterThanOrEqual(2);
+        expect(reads[0]!.siblings.map((s) => dec(s.value))).toEqual(read.siblings.map((s) => dec(s.value)));
+      }
+      // A write with the read's context replaces all siblings.
+      await cluster.at('peer-0').put(key, enc('resolved'), { context: reads[0]!.context });
+      const after = await cluster.at('peer-1').get(key, { consistency: 'all' });
+      expect(dec(after.value)).toBe('resolved');
+      expect(after.siblings).toEqual([]);
+    });
+  });
+});

@@ -1,0 +1,34 @@
+/** A fixed slot map for tests: slot s is owned by the peers list rotated by s, the first `ownersPerSlot`. */
+import type { Placement, SlotOwners } from '../placement.ts';
+import type { PeerId } from '../transport.ts';
+
+export class StaticPlacement implements Placement {
+  readonly peers: readonly PeerId[];
+  readonly ownersPerSlot: number;
+  readonly #down = new Set<PeerId>();
+  epoch = 1;
+
+  constructor(peers: readonly PeerId[], ownersPerSlot: number) {
+    this.peers = [...peers];
+    this.ownersPerSlot = Math.min(ownersPerSlot, peers.length);
+  }
+
+  lookup(slot: number): SlotOwners {
+    const owners: PeerId[] = [];
+    for (let i = 0; i < this.ownersPerSlot; i++) owners.push(this.peers[(slot + i) % this.peers.length]!);
+    return { owners, epoch: this.epoch };
+  }
+
+  isUp(peer: PeerId): boolean {
+    return !this.#down.has(peer);
+  }
+
+  /** The membership view marks `peer` down (writes to it go straight to hints). */
+  markDown(peer: PeerId): void {
+    this.#down.add(peer);
+  }
+
+  markUp(peer: PeerId): void {
+    this.#down.delete(peer);
+  }
+}
