@@ -3,12 +3,24 @@
  * libp2p node from the platform, the coordinator `Network`, bootstrap dials.
  */
 import type { PrivateKey } from '@libp2p/interface';
+import {
+  type Coordinator,
+  type CoordinatorEvents,
+  type CoordinatorLimits,
+  type CoordinatorLogger,
+  type CoordinatorMessage,
+  type CoordinatorTiming,
+  createCoordinator,
+  type Member,
+  type PublishInput,
+} from '@tessera/coordinator';
 import { InvalidArgumentError } from '@tessera/core';
 import type { Store } from '@tessera/storage';
 import { BOOTSTRAP_RETRY_DEFAULT, Bootstrapper, type BootstrapRetry, parseBootstrap } from './bootstrap.ts';
 import { PeerStoppedError } from './errors.ts';
 import { loadOrCreateIdentity } from './identity.ts';
 import type { TesseraLibp2p } from './libp2p-services.ts';
+import { MEMBER_DIALING_DEFAULT, MemberDialer, type MemberDialing } from './member-dialer.ts';
 import { Libp2pNetwork } from './network.ts';
 import { GOSSIP_BYTES_MAX_DEFAULT } from './network-limits.ts';
 
@@ -39,8 +51,17 @@ export interface PeerOptions {
   readonly listen?: readonly string[];
   /** Node default `owner`, browser default `client`. */
   readonly role?: PeerRole;
+  /** Human-readable host name published in node state. */
+  readonly host?: string;
   readonly network?: PeerNetworkOptions;
   readonly bootstrapRetry?: Partial<BootstrapRetry>;
+  readonly memberDialing?: Partial<MemberDialing>;
+  /** Coordinator timing: state period, failure detection (`suspectAfterMs`, `downAfterMs`), catch-up. */
+  readonly timing?: Partial<CoordinatorTiming>;
+  /** Coordinator bounds on messages, catch-up pages and membership. */
+  readonly limits?: Partial<CoordinatorLimits>;
+  /** Where dropped frames and failures are reported; silent by default. */
+  readonly logger?: CoordinatorLogger;
 }
 
 /** What each platform entry supplies. */
@@ -61,6 +82,16 @@ export interface Peer {
   readonly cluster: string;
   /** Addresses other peers can dial now (changes as relay reservations come and go). */
   readonly multiaddrs: string[];
+  /** The membership view, this peer included, sorted by id. */
+  members(): Member[];
+  /** Subscribes to coordinator events (`member`, `message`, `dropped`, `job`, `synced`); returns an unsubscribe function. */
+  on<K extends keyof CoordinatorEvents>(type: K, listener: (event: CoordinatorEvents[K]) => void): () => void;
+  /** Publishes a coordinator message: Lamport-stamped, stored, gossiped. */
+  publish(input: PublishInput): Promise<CoordinatorMessage>;
+  /** The stored coordinator log in total order (clock, then origin). */
+  messages(options?: Parameters<Coordinator['messages']>[0]): AsyncIterable<CoordinatorMessage>;
+  /** The coordinator itself (jobs, node state, stats). */
+  readonly coordinator: Coordinator;
   /** The coordinator's network, for protocols layered on this peer. */
   readonly network: Libp2pNetwork;
   /** The underlying libp2p node (advanced use). */
@@ -72,6 +103,12 @@ export interface Peer {
 }
 
 export const DIAL_TIMEOUT_MS_DEFAULT = 10_000;
+
+const realTimers = {
+  now: () => Date.now(),
+  setTimeout: (fn: () => void, delayMs: number) => setTimeout(fn, delayMs),
+  clearTimeout: (handle: unknown) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
 
 /** Builds a peer with the given platform's transports. */
 export async function createPeerOn(platform: Platform, options: PeerOptions): Promise<Peer> {
@@ -93,13 +130,35 @@ export async function createPeerOn(platform: Platform, options: PeerOptions): Pr
     ...BOOTSTRAP_RETRY_DEFAULT,
     ...options.bootstrapRetry,
   });
+  const multiaddrs = () => node.getMultiaddrs().map((address) => address.toString());
+  const coordinator = createCoordinator({
+    network,
+    timers: realTimers,
+    random: { next: () => Math.random() },
+    store: options.storage,
+    cluster: options.cluster,
+    role,
+    addresses: multiaddrs,
+    ...(options.host === undefined ? {} : { host: options.host }),
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+    ...(options.timing === undefined ? {} : { timing: options.timing }),
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
+  });
+  const memberDialer = new MemberDialer(node, coordinator, {
+    ...MEMBER_DIALING_DEFAULT,
+    ...options.memberDialing,
+  });
   try {
     await network.start();
+    await coordinator.start();
   } catch (err) {
+    await coordinator.stop().catch(() => undefined);
+    await network.stop();
     await node.stop();
     throw err;
   }
   bootstrapper.start();
+  memberDialer.start();
 
   let stopping: Promise<void> | undefined;
   return {
@@ -107,8 +166,13 @@ export async function createPeerOn(platform: Platform, options: PeerOptions): Pr
     role,
     cluster: options.cluster,
     get multiaddrs() {
-      return node.getMultiaddrs().map((address) => address.toString());
+      return multiaddrs();
     },
+    members: () => coordinator.members(),
+    on: (type, listener) => coordinator.on(type, listener),
+    publish: (input) => coordinator.publish(input),
+    messages: (messageOptions) => coordinator.messages(messageOptions),
+    coordinator,
     network,
     libp2p: node,
     async dial(address, dialOptions) {
@@ -121,6 +185,9 @@ export async function createPeerOn(platform: Platform, options: PeerOptions): Pr
     stop() {
       stopping ??= (async () => {
         bootstrapper.stop();
+        memberDialer.stop();
+        // The coordinator says goodbye (an `exiting` state) while the network is up.
+        await coordinator.stop();
         await network.stop();
         await node.stop();
       })();
