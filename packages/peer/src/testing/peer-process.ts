@@ -52,14 +52,12 @@ async function reportState(): Promise<void> {
   const log: { clock: number; from: string; payload: unknown }[] = [];
   for await (const message of peer.messages())
     log.push({ clock: message.clock, from: message.from, payload: message.payload });
-  const members = peer
-    .members()
-    .map((member) => ({
-      id: member.id,
-      status: member.status,
-      liveness: member.liveness,
-      incarnation: member.incarnation,
-    }));
+  const members = peer.members().map((member) => ({
+    id: member.id,
+    status: member.status,
+    liveness: member.liveness,
+    incarnation: member.incarnation,
+  }));
   out({ event: 'state', members, log });
 }
 
