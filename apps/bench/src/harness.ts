@@ -102,6 +102,34 @@ export function measure(name: string, fn: (i: number) => unknown, options: Measu
   return finish(name, ops, now - start, undefined);
 }
 
+/**
+ * Measure several synchronous functions in alternating rounds (A B C A B C
+ * …), each round a slice of `durationMs`. On a shared machine the load drifts
+ * over seconds; interleaving exposes every case to the same drift, so their
+ * ratios stay meaningful even when absolute numbers move. Percentiles and
+ * `ops` are not supported here.
+ */
+export function measureInterleaved(
+  cases: readonly (readonly [name: string, fn: (i: number) => unknown])[],
+  options: MeasureOptions & { rounds?: number } = {},
+): Measurement[] {
+  const rounds = options.rounds ?? 5;
+  const sliceMs = (options.durationMs ?? defaults.durationMs) / rounds;
+  const warmupMs = options.warmupMs ?? defaults.warmupMs;
+  const totals = cases.map(([name]) => ({ name, ops: 0, elapsedMs: 0 }));
+  for (let r = 0; r < rounds; r++) {
+    cases.forEach(([name, fn], c) => {
+      const m = measure(name, fn, {
+        durationMs: sliceMs,
+        warmupMs: r === 0 ? warmupMs : Math.min(warmupMs, 20),
+      });
+      totals[c]!.ops += m.ops;
+      totals[c]!.elapsedMs += m.elapsedMs;
+    });
+  }
+  return totals.map((t) => finish(t.name, t.ops, t.elapsedMs, undefined));
+}
+
 /** Measure an async function, one call at a time (each call awaited before the next). */
 export async function measureAsync(
   name: string,
