@@ -22,6 +22,9 @@ import {
   WIRE_VERSION,
 } from './wire.ts';
 
+/** Differing buckets this close together are pulled as one range. */
+const runGapBucketsMax = 4;
+
 /** Bytes a page leaves for the CBOR around its messages. */
 const pageOverheadBytes = 4096;
 
@@ -44,7 +47,16 @@ async function ask(
   peer: PeerIdString,
   request: Parameters<typeof encodeFrame>[0],
 ): Promise<CatchUpResponse> {
-  const bytes = await ctx.network.request(peer, encodeFrame(request), { timeoutMs: ctx.requestTimeoutMs });
+  const data = encodeFrame(request);
+  let bytes: Uint8Array | undefined;
+  // A lost request costs one attempt, not the whole round (a round is many requests).
+  for (let attempt = 1; bytes === undefined; attempt++) {
+    try {
+      bytes = await ctx.network.request(peer, data, { timeoutMs: ctx.requestTimeoutMs });
+    } catch (error) {
+      if (attempt >= ctx.limits.requestAttemptsMax) throw error;
+    }
+  }
   const checked = decodeResponse(bytes, ctx.limits);
   if (!checked.ok) {
     ctx.drop(checked.reason, peer, `catch-up response: ${checked.detail}`);
@@ -75,7 +87,8 @@ export async function runCatchUp(ctx: CatchUpContext, peer: PeerIdString): Promi
       const local = ctx.log.bucket(index);
       if (local && local.count === count && local.hash === hash) continue;
       const last = runs[runs.length - 1];
-      if (last && last[1] === index - 1) last[1] = index;
+      // Close runs merge: a few more duplicates cost less than another request.
+      if (last && index - last[1] <= runGapBucketsMax + 1) last[1] = index;
       else runs.push([index, index]);
     }
     if (res.nextBucket === null) break;

@@ -6,9 +6,9 @@
  * keeps job records. It talks only to `Network`, `Timers`, `Random` and a
  * `Store`, so the same code runs over libp2p and in the simulator.
  */
-import { InvalidArgumentError, LimitExceededError } from '@tessera/core';
+import { ClockJumpError, InvalidArgumentError, LamportClock, LimitExceededError } from '@tessera/core';
 import { type CatchUpContext, runCatchUp, serveCatchUp } from './catch-up.ts';
-import { ClockJumpError, decodeValue, encodeValue, LamportClock } from './core-stand-in.ts';
+import { decodeValue, encodeValue } from './core-stand-in.ts';
 import type { PeerIdString, TimerHandle } from './env.ts';
 import { CoordinatorNotRunningError } from './errors.ts';
 import { Emitter, type TypedEvents } from './events.ts';
@@ -265,7 +265,8 @@ export function createCoordinator(options: CoordinatorOptions): Coordinator {
     try {
       clock.receive(frame.clock);
     } catch (error) {
-      if (error instanceof ClockJumpError) {
+      // LimitExceededError: the clock would pass CLOCK_MAX; as harmful as a jump.
+      if (error instanceof ClockJumpError || error instanceof LimitExceededError) {
         drop('clockJump', sender, `clock ${frame.clock} from local ${clock.value}`);
         return false;
       }

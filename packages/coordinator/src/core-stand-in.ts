@@ -1,11 +1,11 @@
 /**
  * TEMPORARY stand-in for the agreed @tessera/core API (encodeKey, keyPrefix,
- * encodeValue, decodeValue, LamportClock, ClockJumpError) until core lands.
+ * encodeValue, decodeValue) until core exports them.
  * Only what the coordinator needs: non-negative integers and strings as tuple
  * elements. Delete this file and import from '@tessera/core' once it exists.
  */
 
-import { MalformedValueError, TesseraError } from '@tessera/core';
+import { MalformedValueError } from '@tessera/core';
 import { Decoder, Encoder } from 'cbor-x';
 
 export type KeyCategory = 'D' | 'C' | 'O' | 'I' | 'N' | 'M' | 'S' | 'J';
@@ -63,34 +63,5 @@ export function decodeValue<T = unknown>(bytes: Uint8Array): T {
     return decoder.decode(bytes) as T;
   } catch (cause) {
     throw new MalformedValueError('not well-formed CBOR', 0, { cause });
-  }
-}
-
-export class ClockJumpError extends TesseraError {
-  constructor(local: number, remote: number) {
-    super(`clock jump from ${local} to ${remote} exceeds the bound`, 'ERR_CLOCK_JUMP');
-  }
-}
-
-export class LamportClock {
-  #value: number;
-  readonly #clockJumpMax: number;
-  constructor(initial = 0, options: { clockJumpMax?: number } = {}) {
-    this.#value = initial;
-    this.#clockJumpMax = options.clockJumpMax ?? 2 ** 32;
-  }
-  get value(): number {
-    return this.#value;
-  }
-  tick(): number {
-    this.#value += 1;
-    return this.#value;
-  }
-  receive(remote: number): number {
-    if (!Number.isSafeInteger(remote) || remote < 0 || remote - this.#value > this.#clockJumpMax) {
-      throw new ClockJumpError(this.#value, remote);
-    }
-    this.#value = Math.max(this.#value, remote) + 1;
-    return this.#value;
   }
 }

@@ -33,6 +33,8 @@ export interface CoordinatorLimits {
   readonly pageMessagesMax: number;
   /** Digest buckets per digest page. */
   readonly digestBucketsMax: number;
+  /** Tries of one catch-up request before the round gives up on that peer. */
+  readonly requestAttemptsMax: number;
   /** Requests (digest and page) per catch-up round; the next round continues. */
   readonly syncRequestsMax: number;
   /** Inbound frames waiting to be applied; beyond it frames are dropped (`overloaded`). */
@@ -53,7 +55,7 @@ export const DEFAULT_TIMING: CoordinatorTiming = {
   downAfterMs: 10_000,
   syncPeriodMs: 5000,
   syncIntervalMinMs: 500,
-  requestTimeoutMs: 5000,
+  requestTimeoutMs: 3000,
 };
 
 export const DEFAULT_LIMITS: CoordinatorLimits = {
@@ -63,6 +65,7 @@ export const DEFAULT_LIMITS: CoordinatorLimits = {
   responseBytesMax: 1024 * 1024,
   pageMessagesMax: 256,
   digestBucketsMax: 1024,
+  requestAttemptsMax: 3,
   syncRequestsMax: 64,
   inboxFramesMax: 4096,
   membersMax: 4096,

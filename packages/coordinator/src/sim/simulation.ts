@@ -41,6 +41,8 @@ export interface SimTraffic {
   broadcastBytesSent: number;
   broadcastBytesReceived: number;
   requestsSent: number;
+  /** Requests that timed out (lost on the way there or back, or unreachable). */
+  requestsTimedOut: number;
   requestBytesSent: number;
   responseBytesSent: number;
 }
@@ -138,6 +140,7 @@ export class Simulation {
         broadcastBytesSent: 0,
         broadcastBytesReceived: 0,
         requestsSent: 0,
+        requestsTimedOut: 0,
         requestBytesSent: 0,
         responseBytesSent: 0,
       },
@@ -268,6 +271,7 @@ export class Simulation {
             () => {
               if (settled) return;
               settled = true;
+              node.traffic.requestsTimedOut += 1;
               reject(new SimRequestTimeoutError(peer));
             },
             node.id,
