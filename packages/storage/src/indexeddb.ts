@@ -13,8 +13,16 @@ import { deleteDB, openDB, unwrap } from 'idb';
 import { compareBytes, copyBytes } from './bytes.ts';
 import { QuotaExceededError, StorageIoError, StoreClosedError } from './errors.ts';
 import { resolveLimits } from './limits.ts';
+import { type PageSizes, pagedScan } from './pager.ts';
 import type { BatchOp, Entry, ScanOptions, SizeEstimate, Store, StoreLimits, WriteOptions } from './store.ts';
-import { checkBatch, checkKey, checkValue, checkWriteOptions, resolveScan } from './validate.ts';
+import {
+  checkBatch,
+  checkKey,
+  checkValue,
+  checkWriteOptions,
+  resolveScan,
+  type ScanRange,
+} from './validate.ts';
 
 /** The one object store inside each store's database. */
 export const IDB_OBJECT_STORE = 'entries';
@@ -25,7 +33,7 @@ const IDB_SCHEMA_VERSION = 1;
 export interface IndexedDbStoreOptions {
   /** Overrides of the default limits. */
   readonly limits?: Partial<StoreLimits>;
-  /** The most entries one scan page (one readonly transaction) reads. Default 1024. */
+  /** The most entries one scan page (one readonly transaction) reads. Default 4096. */
   readonly scanPageEntriesMax?: number;
   /** The most write ops one group-commit transaction takes before a new one starts. Default 10000. */
   readonly groupOpsMax?: number;
@@ -36,7 +44,9 @@ export interface IndexedDbStoreOptions {
   readonly scanWith?: 'records' | 'cursor';
 }
 
-const DEFAULT_SCAN_PAGE_ENTRIES_MAX = 1024;
+const DEFAULT_SCAN_PAGE_ENTRIES_MAX = 4096;
+/** Pages of large values hold fewer entries, so one page holds about this much. */
+const PAGE_BYTES_TARGET = 4 * 1024 * 1024;
 /** The first page of a scan is small so `limit: 1` style lookups read little; pages then double. */
 const FIRST_SCAN_PAGE_ENTRIES = 64;
 const DEFAULT_GROUP_OPS_MAX = 10_000;
@@ -69,7 +79,11 @@ export async function openIndexedDbStore(name: string, options: IndexedDbStoreOp
   }
   const hasRecords = typeof (IDBObjectStore.prototype as Partial<RecordsStore>).getAllRecords === 'function';
   store = new IndexedDbStore(db, limits, {
-    pageEntriesMax: Math.max(1, options.scanPageEntriesMax ?? DEFAULT_SCAN_PAGE_ENTRIES_MAX),
+    pageSizes: {
+      firstPageEntries: FIRST_SCAN_PAGE_ENTRIES,
+      pageEntriesMax: Math.max(1, options.scanPageEntriesMax ?? DEFAULT_SCAN_PAGE_ENTRIES_MAX),
+      pageBytesTarget: PAGE_BYTES_TARGET,
+    },
     groupOpsMax: Math.max(1, options.groupOpsMax ?? DEFAULT_GROUP_OPS_MAX),
     useRecords: hasRecords && options.scanWith !== 'cursor',
   });
@@ -110,7 +124,7 @@ interface RecordsStore {
 }
 
 interface Tuning {
-  readonly pageEntriesMax: number;
+  readonly pageSizes: PageSizes;
   readonly groupOpsMax: number;
   readonly useRecords: boolean;
 }
@@ -233,43 +247,12 @@ class IndexedDbStore implements Store {
   scan(options?: ScanOptions): AsyncIterable<Entry> {
     this.#checkOpen();
     const range = resolveScan(options);
-    const store = this;
-    return {
-      async *[Symbol.asyncIterator]() {
-        if (range.empty) return;
-        let remaining = range.limit;
-        let after: Uint8Array | undefined;
-        let pageSize = FIRST_SCAN_PAGE_ENTRIES;
-        while (remaining > 0) {
-          store.#checkOpen();
-          const count = Math.min(pageSize, store.#tuning.pageEntriesMax, remaining);
-          let lower = range.lower;
-          let upper = range.upper;
-          if (after !== undefined) {
-            if (range.reverse) upper = after;
-            else lower = after;
-          }
-          const lowerKey = lower === undefined ? undefined : idbKey(lower);
-          const upperKey = upper === undefined ? undefined : idbKey(upper);
-          const lowerOpen = after !== undefined && !range.reverse;
-          if (lower !== undefined && upper !== undefined && compareBytes(lower, upper) >= 0) return;
-          const keyRange =
-            lowerKey === undefined
-              ? upperKey === undefined
-                ? null
-                : IDBKeyRange.upperBound(upperKey, true)
-              : upperKey === undefined
-                ? IDBKeyRange.lowerBound(lowerKey, lowerOpen)
-                : IDBKeyRange.bound(lowerKey, upperKey, lowerOpen, true);
-          const page = await store.#page(keyRange, range.reverse, count);
-          for (const entry of page) yield entry;
-          if (page.length < count) return;
-          remaining -= page.length;
-          after = page[page.length - 1]!.key;
-          pageSize *= 2;
-        }
-      },
-    };
+    return pagedScan(
+      range,
+      (r, after, count) => this.#page(r, after, count),
+      this.#tuning.pageSizes,
+      () => this.#closedReason,
+    );
   }
 
   async estimateSize(): Promise<SizeEstimate> {
@@ -402,7 +385,27 @@ class IndexedDbStore implements Store {
   }
 
   /** Reads one page in its own readonly transaction, awaiting nothing else while it is open. */
-  #page(keyRange: IDBKeyRange | null, reverse: boolean, count: number): Promise<Entry[]> {
+  #page(range: ScanRange, after: Uint8Array | undefined, count: number): Promise<Entry[]> {
+    const reverse = range.reverse;
+    let lower = range.lower;
+    let upper = range.upper;
+    if (after !== undefined) {
+      if (reverse) upper = after;
+      else lower = after;
+    }
+    if (lower !== undefined && upper !== undefined && compareBytes(lower, upper) >= 0)
+      return Promise.resolve([]);
+    const lowerOpen = after !== undefined && !reverse;
+    const lowerKey = lower === undefined ? undefined : idbKey(lower);
+    const upperKey = upper === undefined ? undefined : idbKey(upper);
+    const keyRange =
+      lowerKey === undefined
+        ? upperKey === undefined
+          ? null
+          : IDBKeyRange.upperBound(upperKey, true)
+        : upperKey === undefined
+          ? IDBKeyRange.lowerBound(lowerKey, lowerOpen)
+          : IDBKeyRange.bound(lowerKey, upperKey, lowerOpen, true);
     return new Promise((resolve, reject) => {
       let tx: IDBTransaction;
       try {

@@ -5,6 +5,7 @@
 import { compareBytes, copyBytes } from './bytes.ts';
 import { StoreClosedError } from './errors.ts';
 import { resolveLimits } from './limits.ts';
+import { pagedScan } from './pager.ts';
 import type { BatchOp, Entry, ScanOptions, SizeEstimate, Store, StoreLimits, WriteOptions } from './store.ts';
 import { checkBatch, checkKey, checkValue, checkWriteOptions, resolveScan } from './validate.ts';
 
@@ -17,6 +18,8 @@ export interface MemoryStoreOptions {
 }
 
 const DEFAULT_SCAN_PAGE_ENTRIES_MAX = 128;
+/** Pages of large values hold fewer entries, so one page copies about this much. */
+const PAGE_BYTES_TARGET = 4 * 1024 * 1024;
 
 /** Opens an empty, ordered, in-memory store (for tests and browser clients). */
 export async function openMemoryStore(options: MemoryStoreOptions = {}): Promise<Store> {
@@ -76,22 +79,17 @@ class MemoryStore implements Store {
   scan(options?: ScanOptions): AsyncIterable<Entry> {
     this.#checkOpen();
     const range = resolveScan(options);
-    const store = this;
-    return {
-      async *[Symbol.asyncIterator]() {
-        if (range.empty) return;
-        let remaining = range.limit;
-        let after: Uint8Array | undefined;
-        while (remaining > 0) {
-          store.#checkOpen();
-          const page = store.#page(range.lower, range.upper, range.reverse, after, remaining);
-          for (const entry of page) yield entry;
-          if (page.length < Math.min(store.#pageEntriesMax, remaining)) return;
-          remaining -= page.length;
-          after = page[page.length - 1]!.key;
-        }
-      },
+    const sizes = {
+      firstPageEntries: this.#pageEntriesMax,
+      pageEntriesMax: this.#pageEntriesMax,
+      pageBytesTarget: PAGE_BYTES_TARGET,
     };
+    return pagedScan(
+      range,
+      (r, after, count) => this.#page(r.lower, r.upper, r.reverse, after, count),
+      sizes,
+      () => (this.#closed ? 'store is closed' : undefined),
+    );
   }
 
   async estimateSize(): Promise<SizeEstimate> {
@@ -116,9 +114,8 @@ class MemoryStore implements Store {
     upper: Uint8Array | undefined,
     reverse: boolean,
     after: Uint8Array | undefined,
-    remaining: number,
+    count: number,
   ): Entry[] {
-    const count = Math.min(this.#pageEntriesMax, remaining);
     const page: Entry[] = [];
     if (!reverse) {
       let i =
