@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createCoordinator } from './coordinator.ts';
-import { encodeValue } from './core-stand-in.ts';
+import { decodeValue, encodeValue } from './core-stand-in.ts';
 import { Simulation } from './sim/simulation.ts';
 import type { DropReason } from './types.ts';
 
@@ -212,7 +212,6 @@ describe('bad input from other peers is dropped, logged and changes nothing', ()
       ),
       await ask(new Uint8Array(10_000)),
     ];
-    const { decodeValue } = await import('./core-stand-in.ts');
     for (const r of responses) expect(decodeValue<{ kind: string }>(r).kind).toBe('error');
     expect(s.c.stats().dropped).toMatchObject({ malformed: 3, wrongCluster: 1, oversized: 1 });
     expect(await s.snapshot()).toEqual(before);

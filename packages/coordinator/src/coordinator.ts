@@ -13,7 +13,7 @@ import type { PeerIdString, TimerHandle } from './env.ts';
 import { CoordinatorNotRunningError } from './errors.ts';
 import { Emitter, type TypedEvents } from './events.ts';
 import { createJobs, type Jobs } from './jobs.ts';
-import { keySuccessor, messageKey, messagePrefix, nodeStateKey, prefixEnd } from './keys.ts';
+import { keySuccessor, messageEnd, messageKey, messagePrefix, nodeStateKey } from './keys.ts';
 import { MessageLog } from './log.ts';
 import { Membership } from './membership.ts';
 import {
@@ -572,7 +572,7 @@ export function createCoordinator(options: CoordinatorOptions): Coordinator {
       const limit = opts.limit ?? Number.POSITIVE_INFINITY;
       const start = opts.after ? keySuccessor(messageKey(opts.after[0], opts.after[1])) : messagePrefix();
       let yielded = 0;
-      for await (const entry of store.scan({ start, end: prefixEnd(messagePrefix()) })) {
+      for await (const entry of store.scan({ start, end: messageEnd() })) {
         if (yielded >= limit) return;
         const checked = decodeMessage(entry.value, limits);
         if (!checked.ok) continue;

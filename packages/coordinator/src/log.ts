@@ -3,16 +3,9 @@
  * an in-memory digest (count and XOR hash per bucket of clocks) that the
  * catch-up protocol compares to find which clock ranges differ.
  */
-import type { Store } from '@tessera/storage';
+import { compareBytes, type Store } from '@tessera/storage';
 import type { PeerIdString } from './env.ts';
-import {
-  compareKeys,
-  keySuccessor,
-  messageClockStart,
-  messageKey,
-  messagePrefix,
-  prefixEnd,
-} from './keys.ts';
+import { keySuccessor, messageClockStart, messageEnd, messageKey, messagePrefix } from './keys.ts';
 import type { CoordinatorLimits } from './options.ts';
 import type { CoordinatorLogger, LogSummary } from './types.ts';
 import {
@@ -126,10 +119,10 @@ export class MessageLog {
     let start = messageClockStart(fromClock);
     if (after) {
       const afterNext = keySuccessor(messageKey(after[0], after[1]));
-      if (compareKeys(afterNext, start) > 0) start = afterNext;
+      if (compareBytes(afterNext, start) > 0) start = afterNext;
     }
-    const end = toClock === null ? prefixEnd(messagePrefix()) : messageClockStart(toClock);
-    if (compareKeys(start, end) >= 0) return { messages: [], more: false };
+    const end = toClock === null ? messageEnd() : messageClockStart(toClock);
+    if (compareBytes(start, end) >= 0) return { messages: [], more: false };
     const messages: Uint8Array[] = [];
     let bytes = 0;
     for await (const entry of this.#store.scan({ start, end, limit: messagesMax + 1 })) {
