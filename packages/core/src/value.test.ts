@@ -1,0 +1,269 @@
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { DecodeError, InvalidArgumentError, LimitExceededError, TesseraError } from './errors.ts';
+import { valueBytesMax, valueDepthMax } from './limits.ts';
+import { decodeValue, encodeValue } from './value.ts';
+
+interface ValueVectors {
+  values: {
+    valid: { name: string; value: unknown; hex: string }[];
+    invalid: { name: string; hex: string; error: string; offset: number }[];
+  };
+}
+const vectors = JSON.parse(
+  readFileSync(new URL('../testdata/vectors.json', import.meta.url), 'utf8'),
+) as ValueVectors;
+
+function fromHex(hex: string): Uint8Array {
+  return Uint8Array.from(hex.replaceAll(' ', '').match(/../g) ?? [], (b) => Number.parseInt(b, 16));
+}
+function toHex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(' ');
+}
+
+/** Reads the vector file's value notation (see its "notation"). */
+function fromJson(j: unknown): unknown {
+  if (Array.isArray(j)) return j.map(fromJson);
+  if (j === null || typeof j !== 'object') return j;
+  const o = j as Record<string, unknown>;
+  if ('$bytes' in o) return fromHex(o.$bytes as string);
+  if ('$bigint' in o) return BigInt(o.$bigint as string);
+  if ('$map' in o)
+    return new Map((o.$map as [unknown, unknown][]).map(([k, v]) => [fromJson(k), fromJson(v)]));
+  if ('$set' in o) return new Set((o.$set as unknown[]).map(fromJson));
+  if ('$date' in o) return new Date(o.$date as number);
+  if ('$undefined' in o) return undefined;
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
+}
+
+/**
+ * An independent strict CBOR decoder (RFC 8949 subset: every major type,
+ * definite lengths, tags kept as {tag, value}) used to check that what
+ * encodeValue writes is plain CBOR that does not need cbor-x to read.
+ */
+function referenceDecode(bytes: Uint8Array): unknown {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let p = 0;
+  const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  function length(info: number): number | bigint {
+    if (info < 24) return info;
+    const widths: Record<number, number> = { 24: 1, 25: 2, 26: 4, 27: 8 };
+    const w = widths[info];
+    if (w === undefined) throw new Error(`reference: unsupported additional info ${info}`);
+    const v =
+      w === 1
+        ? view.getUint8(p)
+        : w === 2
+          ? view.getUint16(p)
+          : w === 4
+            ? view.getUint32(p)
+            : view.getBigUint64(p);
+    p += w;
+    return v;
+  }
+  function item(): unknown {
+    const ib = view.getUint8(p++);
+    const major = ib >> 5;
+    const info = ib & 31;
+    if (major === 7) {
+      if (info === 20) return false;
+      if (info === 21) return true;
+      if (info === 22) return null;
+      if (info === 23) return undefined;
+      if (info === 26) {
+        p += 4;
+        return view.getFloat32(p - 4);
+      }
+      if (info === 27) {
+        p += 8;
+        return view.getFloat64(p - 8);
+      }
+      throw new Error(`reference: simple value ${info}`);
+    }
+    const n = length(info);
+    switch (major) {
+      case 0:
+        return n;
+      case 1:
+        return typeof n === 'bigint' ? -1n - n : -1 - n;
+      case 2:
+        p += Number(n);
+        return bytes.slice(p - Number(n), p);
+      case 3:
+        p += Number(n);
+        return text.decode(bytes.subarray(p - Number(n), p));
+      case 4:
+        return Array.from({ length: Number(n) }, item);
+      case 5: {
+        const entries: [unknown, unknown][] = [];
+        for (let i = 0; i < Number(n); i++) entries.push([item(), item()]);
+        return entries.every(([k]) => typeof k === 'string') ? Object.fromEntries(entries) : new Map(entries);
+      }
+      default:
+        return { tag: Number(n), value: item() };
+    }
+  }
+  const result = item();
+  if (p !== bytes.length) throw new Error('reference: trailing bytes');
+  return result;
+}
+
+describe('value vectors', () => {
+  it('encodes the issue example exactly', () => {
+    expect(toHex(encodeValue({ a: 1 }))).toBe('a1 61 61 01');
+  });
+
+  for (const v of vectors.values.valid) {
+    it(`encodes ${v.name}`, () => {
+      const value = fromJson(v.value);
+      expect(toHex(encodeValue(value))).toBe(v.hex);
+      expect(decodeValue(fromHex(v.hex))).toEqual(value);
+    });
+  }
+
+  for (const v of vectors.values.invalid) {
+    it(`rejects ${v.name}`, () => {
+      let error: unknown;
+      try {
+        decodeValue(fromHex(v.hex));
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(DecodeError);
+      expect((error as DecodeError).name).toBe(v.error);
+      expect((error as DecodeError).offset).toBe(v.offset);
+    });
+  }
+});
+
+describe('standard CBOR only', () => {
+  it('writes a Uint8Array as a plain byte string, whatever its subclass', () => {
+    expect(toHex(encodeValue(new Uint8Array([7])))).toBe('41 07');
+    expect(toHex(encodeValue({ b: Buffer.from([7]) }))).toBe('a1 61 62 41 07');
+  });
+
+  it('refuses values that only cbor-x could read back', () => {
+    expect(() => encodeValue(new Error('x'))).toThrow(InvalidArgumentError);
+    expect(() => encodeValue({ r: /x/ })).toThrow(InvalidArgumentError);
+    expect(() => encodeValue({ f: () => 1 })).toThrow(InvalidArgumentError);
+    expect(() => encodeValue(Symbol('s'))).toThrow(InvalidArgumentError);
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(() => encodeValue(cyclic)).toThrow(InvalidArgumentError);
+    expect(toHex(encodeValue({ a: 1 }))).toBe('a1 61 61 01');
+  });
+
+  it('keeps maps whose keys an object would lose as Maps', () => {
+    const proto = new Map<unknown, unknown>([['__proto__', 1]]);
+    const decoded = decodeValue<Map<unknown, unknown>>(encodeValue(proto));
+    expect(decoded).toBeInstanceOf(Map);
+    expect(decoded.get('__proto__')).toBe(1);
+    expect(Object.getPrototypeOf({})).toBe(Object.prototype);
+    const mixed = { outer: new Map<unknown, unknown>([[1, { inner: 'x' }]]), plain: { y: 2 } };
+    expect(decodeValue(encodeValue(mixed))).toEqual(mixed);
+  });
+
+  it('returns encodings that later encodes do not overwrite', () => {
+    const first = encodeValue({ a: 1 });
+    const second = encodeValue({ b: 'x'.repeat(100_000) });
+    expect(toHex(first)).toBe('a1 61 61 01');
+    expect(first.constructor).toBe(Uint8Array);
+    expect(decodeValue<{ b: string }>(second).b.length).toBe(100_000);
+  });
+
+  it('returns byte strings that do not alias the input', () => {
+    const bytes = encodeValue({ b: new Uint8Array([1, 2, 3]) });
+    const decoded = decodeValue<{ b: Uint8Array }>(bytes);
+    bytes.fill(0);
+    expect(Array.from(decoded.b)).toEqual([1, 2, 3]);
+  });
+});
+
+describe('limits', () => {
+  it(`refuses values over ${valueBytesMax} bytes both ways`, () => {
+    expect(() => encodeValue(new Uint8Array(valueBytesMax))).toThrow(LimitExceededError);
+    expect(encodeValue(new Uint8Array(valueBytesMax - 5)).length).toBe(valueBytesMax);
+    expect(() => decodeValue(new Uint8Array(valueBytesMax + 1))).toThrow(LimitExceededError);
+  });
+
+  it(`nests ${valueDepthMax} deep and no deeper`, () => {
+    const nest = (depth: number): unknown => {
+      let v: unknown = 0;
+      for (let i = 0; i < depth; i++) v = [v];
+      return v;
+    };
+    expect(decodeValue(encodeValue(nest(valueDepthMax)))).toEqual(nest(valueDepthMax));
+    expect(() => encodeValue(nest(valueDepthMax + 1))).toThrow(InvalidArgumentError);
+    const deep = new Uint8Array(100_000).fill(0x81);
+    expect(() => decodeValue(deep)).toThrow(LimitExceededError);
+  });
+});
+
+// --- property tests -------------------------------------------------------
+
+const arbValue = fc.letrec<{ value: unknown }>((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.constant(null),
+    fc.boolean(),
+    fc.integer(),
+    fc.double({ noNaN: true }).filter((d) => !Object.is(d, -0)),
+    fc.bigInt({ min: -(2n ** 64n) + 1n, max: 2n ** 64n - 1n }),
+    fc.string({ unit: 'binary', maxLength: 20 }),
+    fc.uint8Array({ maxLength: 16 }),
+    fc.array(tie('value'), { maxLength: 5 }),
+    fc.dictionary(
+      fc.string({ maxLength: 6 }).filter((k) => k !== '__proto__'),
+      tie('value'),
+      { maxKeys: 5 },
+    ),
+  ),
+})).value;
+
+describe('properties', () => {
+  it('round-trips random values', () => {
+    fc.assert(
+      fc.property(arbValue, (v) => {
+        expect(decodeValue(encodeValue(v))).toEqual(v);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('writes CBOR that an independent decoder reads the same, with no tags', () => {
+    fc.assert(
+      fc.property(arbValue, (v) => {
+        const bytes = encodeValue(v);
+        expect(referenceDecode(bytes)).toEqual(decodeValue(bytes));
+        expect(
+          JSON.stringify(referenceDecode(bytes), (_k, x) => (typeof x === 'bigint' ? x.toString() : x)),
+        ).not.toMatch(/"tag":/);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  const arbHostile = fc.oneof(
+    fc.uint8Array({ maxLength: 40 }),
+    fc.tuple(arbValue, fc.nat(), fc.integer({ min: 0, max: 255 }), fc.boolean()).map(([v, at, byte, cut]) => {
+      const b = encodeValue(v).slice();
+      if (cut) return b.subarray(0, at % (b.length + 1));
+      b[at % b.length] = byte;
+      return b;
+    }),
+  );
+
+  it('decodes hostile bytes or throws a TesseraError, never anything else', () => {
+    fc.assert(
+      fc.property(arbHostile, (bytes) => {
+        try {
+          decodeValue(bytes);
+        } catch (error) {
+          expect(error).toBeInstanceOf(TesseraError);
+        }
+      }),
+      { numRuns: 5000 },
+    );
+  });
+});
