@@ -211,19 +211,49 @@ export class FsStore implements Store {
     return this.#closing;
   }
 
-  async *#pages(range: ScanRange): AsyncGenerator<Entry> {
-    if (range.empty) return;
-    let remaining = range.limit;
-    let after: Uint8Array | undefined;
-    while (remaining > 0) {
-      this.#checkOpen();
-      const count = Math.min(this.#pageEntriesMax, remaining);
-      const page = this.#page(range, after, count);
-      for (const entry of page) yield entry;
-      if (page.length < count) return;
-      remaining -= page.length;
-      after = page[page.length - 1]!.key;
-    }
+  /**
+   * Pages are read synchronously, so the iterator is hand-written rather than
+   * an async generator: each step is one already-settled promise instead of
+   * the generator's queue, which roughly doubles scan throughput.
+   */
+  #pages(range: ScanRange): AsyncIterable<Entry> {
+    const store = this;
+    return {
+      [Symbol.asyncIterator](): AsyncIterator<Entry> {
+        let remaining = range.empty ? 0 : range.limit;
+        let page: Entry[] = [];
+        let index = 0;
+        let last = false;
+        let after: Uint8Array | undefined;
+        const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
+        return {
+          next(): Promise<IteratorResult<Entry>> {
+            try {
+              if (index === page.length) {
+                if (last || remaining <= 0) return Promise.resolve(done);
+                store.#checkOpen();
+                const count = Math.min(store.#pageEntriesMax, remaining);
+                page = store.#page(range, after, count);
+                index = 0;
+                remaining -= page.length;
+                last = page.length < count;
+                if (page.length === 0) return Promise.resolve(done);
+                after = page[page.length - 1]!.key;
+              }
+              return Promise.resolve({ done: false, value: page[index++]! });
+            } catch (error) {
+              return Promise.reject(error);
+            }
+          },
+          return(): Promise<IteratorResult<Entry>> {
+            remaining = 0;
+            page = [];
+            index = 0;
+            return Promise.resolve(done);
+          },
+        };
+      },
+    };
   }
 
   /** Reads one page synchronously: one read transaction, so a consistent snapshot. */

@@ -52,6 +52,20 @@ async function checkOrder(engine: RawEngine): Promise<boolean> {
   return seen.length === expected.length && seen.every((k, i) => Buffer.compare(k, expected[i]!) === 0);
 }
 
+const workloadNames = [
+  'durable put (1 at a time)',
+  'non-durable put (1 at a time)',
+  `durable put x64 in flight`,
+  'batch 1000, durable',
+  'batch 1000, non-durable',
+  'point get',
+  'scan 10k forward (entries/s)',
+  'scan 10k reverse (entries/s)',
+];
+const table = new Map<string, string[]>(workloadNames.map((w) => [w, []]));
+const engines: string[] = [];
+const orderRow: string[] = [];
+
 async function run(open: (dir: string) => RawEngine | Promise<RawEngine>): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tessera-engine-'));
   const orderDir = await mkdtemp(path.join(os.tmpdir(), 'tessera-engine-order-'));
@@ -75,6 +89,9 @@ async function run(open: (dir: string) => RawEngine | Promise<RawEngine>): Promi
     ];
     for (const r of rows) console.log(`${r.name.padEnd(40)} ${formatOps(r.opsPerSec).padStart(9)}/s`);
     console.log(`${engine.name} unsigned byte order: ${ordered ? 'yes' : 'NO'}\n`);
+    engines.push(engine.name);
+    for (const [i, r] of rows.entries()) table.get(workloadNames[i]!)!.push(formatOps(r.opsPerSec));
+    orderRow.push(ordered ? 'yes' : 'NO');
   } finally {
     await engine.close();
     await rm(dir, { recursive: true, force: true });
@@ -85,3 +102,8 @@ await run(openRawLmdb);
 await run(openRawLevel);
 await run((dir) => openRawSqlite(dir, 'FULL'));
 await run((dir) => openRawSqlite(dir, 'NORMAL'));
+
+console.log(`| workload (ops/s) | ${engines.join(' | ')} |`);
+console.log(`|---|${engines.map(() => '---:').join('|')}|`);
+for (const [name, cells] of table) console.log(`| ${name} | ${cells.join(' | ')} |`);
+console.log(`| keys in unsigned byte order | ${orderRow.join(' | ')} |`);

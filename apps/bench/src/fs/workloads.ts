@@ -3,7 +3,7 @@
  * filesystem backend, the memory backend and each raw engine do exactly the
  * same work in the same run.
  */
-import { type Measurement, measure, measureAsync } from '../harness.ts';
+import { defaults, type Measurement, measure, measureAsync } from '../harness.ts';
 
 /** What a workload drives. `get` may be synchronous (raw engines read synchronously). */
 export interface Target {
@@ -108,7 +108,7 @@ export async function batchedPut(
 export async function concurrentPuts(t: Target, options: { durationMs?: number } = {}): Promise<Measurement> {
   const keys = writeKeys(33);
   const value = makeValue(4);
-  const durationMs = options.durationMs ?? 1000;
+  const durationMs = options.durationMs ?? defaults.durationMs;
   let next = 0;
   const run = async (until: number, count: { n: number }) => {
     while (performance.now() < until) {
