@@ -1,2 +1,7 @@
+export type * from './backend/backend.ts';
+export { globMatch } from './backend/glob.ts';
+export { type LocalBackendOptions, LocalKvBackend, openLocalBackend } from './backend/local-backend.ts';
 export * from './errors.ts';
 export * from './resp/index.ts';
+export type { RespServerOptions } from './server/options.ts';
+export { type RespServer, startRespServer } from './server/server.ts';

@@ -9,8 +9,10 @@ import { InvalidArgumentError } from '@tessera/core';
 export interface RespLimits {
   /**
    * Largest bulk string argument, in bytes. Redis allows 512 MiB
-   * (`proto-max-bulk-len`); Tessera defaults to 16 MiB because a value must
-   * also fit the store's `valueBytesMax` and travel to N replicas.
+   * (`proto-max-bulk-len`); Tessera defaults to 4 MiB: a value must fit the
+   * store's `valueBytesMax` (1 MiB by default) and travel to N replicas, and
+   * staying above that bound lets an oversized SET get the store's clear
+   * error instead of a protocol error that closes the connection.
    */
   readonly bulkBytesMax: number;
   /** Most arguments in one command (the command name counts). */
@@ -28,10 +30,10 @@ export interface RespLimits {
 const INLINE_BYTES_MAX = 64 * 1024;
 
 export const DEFAULT_RESP_LIMITS: RespLimits = Object.freeze({
-  bulkBytesMax: 16 * 1024 * 1024,
+  bulkBytesMax: 4 * 1024 * 1024,
   argsMax: 65_536,
   inlineBytesMax: INLINE_BYTES_MAX,
-  queryBufferBytesMax: 64 * 1024 * 1024,
+  queryBufferBytesMax: 32 * 1024 * 1024,
 });
 
 /** The defaults with `overrides` applied; every limit must be a positive safe integer. */
