@@ -73,6 +73,17 @@ describe('key vectors', () => {
   }
 });
 
+describe('docs/spec/keys.md', () => {
+  it('quotes every key and tuple vector', () => {
+    const doc = readFileSync(new URL('../../../docs/spec/keys.md', import.meta.url), 'utf8');
+    const all = vectors as KeyVectors & { tuple: { valid: { hex: string }[]; invalid: { hex: string }[] } };
+    const hexes = [...all.keys.valid, ...all.keys.invalid, ...all.tuple.valid, ...all.tuple.invalid].map(
+      (v) => v.hex,
+    );
+    expect(hexes.filter((h) => !doc.includes(`\`${h}\``))).toEqual([]);
+  });
+});
+
 describe('header', () => {
   it('writes version and value type into byte 1', () => {
     const key = encodeKey('I', ['db'], { version: 7, valueType: INDEX_SECONDARY });

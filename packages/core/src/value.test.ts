@@ -137,6 +137,14 @@ describe('value vectors', () => {
   }
 });
 
+describe('docs/spec/values.md', () => {
+  it('quotes every value vector', () => {
+    const doc = readFileSync(new URL('../../../docs/spec/values.md', import.meta.url), 'utf8');
+    const hexes = [...vectors.values.valid, ...vectors.values.invalid].map((v) => v.hex);
+    expect(hexes.filter((h) => !doc.includes(`\`${h}\``))).toEqual([]);
+  });
+});
+
 describe('standard CBOR only', () => {
   it('writes a Uint8Array as a plain byte string, whatever its subclass', () => {
     expect(toHex(encodeValue(new Uint8Array([7])))).toBe('41 07');
