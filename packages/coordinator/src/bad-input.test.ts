@@ -1,6 +1,6 @@
+import { decodeValue, encodeValue } from '@tessera/core';
 import { describe, expect, it } from 'vitest';
 import { createCoordinator } from './coordinator.ts';
-import { decodeValue, encodeValue } from './core-stand-in.ts';
 import { Simulation } from './sim/simulation.ts';
 import type { DropReason } from './types.ts';
 

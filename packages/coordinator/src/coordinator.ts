@@ -6,9 +6,15 @@
  * keeps job records. It talks only to `Network`, `Timers`, `Random` and a
  * `Store`, so the same code runs over libp2p and in the simulator.
  */
-import { ClockJumpError, InvalidArgumentError, LamportClock, LimitExceededError } from '@tessera/core';
+import {
+  ClockJumpError,
+  decodeValue,
+  encodeValue,
+  InvalidArgumentError,
+  LamportClock,
+  LimitExceededError,
+} from '@tessera/core';
 import { type CatchUpContext, runCatchUp, serveCatchUp } from './catch-up.ts';
-import { decodeValue, encodeValue } from './core-stand-in.ts';
 import type { PeerIdString, TimerHandle } from './env.ts';
 import { CoordinatorNotRunningError } from './errors.ts';
 import { Emitter, type TypedEvents } from './events.ts';

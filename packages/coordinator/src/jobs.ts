@@ -3,9 +3,8 @@
  * dashboard and CLI show. This module only keeps the records; the packages
  * that do the work create and update them.
  */
-import { InvalidArgumentError } from '@tessera/core';
+import { decodeValue, encodeValue, InvalidArgumentError } from '@tessera/core';
 import type { Store } from '@tessera/storage';
-import { decodeValue, encodeValue } from './core-stand-in.ts';
 import { JobFinishedError, JobNotFoundError } from './errors.ts';
 import { jobKey, jobPrefix } from './keys.ts';
 import type { Job, JobStatus } from './types.ts';

@@ -4,7 +4,7 @@
  * a frame that fails a check is dropped with a reason and changes nothing.
  * The byte layout is specified in docs/spec/coordinator.md.
  */
-import { decodeValue, encodeValue } from './core-stand-in.ts';
+import { decodeValue, encodeValue } from '@tessera/core';
 import type { PeerIdString } from './env.ts';
 import type { CoordinatorLimits } from './options.ts';
 import {
