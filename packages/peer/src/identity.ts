@@ -5,17 +5,12 @@
  */
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
 import type { PrivateKey } from '@libp2p/interface';
+import { encodeKey } from '@tessera/core';
 import type { Store } from '@tessera/storage';
 import { CorruptIdentityError } from './errors.ts';
 
-/** The identity record's key: `S` header (version 1, CBOR) then the tuple ('identity'). */
-export const IDENTITY_KEY: Uint8Array = new Uint8Array([
-  0x53,
-  0x11,
-  0x02,
-  ...new TextEncoder().encode('identity'),
-  0x00,
-]);
+/** The identity record's key, `S, 'identity'`. */
+export const IDENTITY_KEY: Uint8Array = encodeKey('S', ['identity']);
 
 /** Loads the peer's private key from `store`, creating and storing an Ed25519 key on first use. */
 export async function loadOrCreateIdentity(store: Store): Promise<PrivateKey> {

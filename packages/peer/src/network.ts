@@ -59,6 +59,12 @@ export interface Libp2pNetworkOptions {
 export interface NetworkStats {
   /** Gossip messages delivered to handlers. */
   broadcastsReceived: number;
+  /** Payload bytes of those messages (gossipsub framing and signatures not included). */
+  broadcastBytesReceived: number;
+  /** Gossip messages published by this peer. */
+  broadcastsSent: number;
+  /** Payload bytes of those messages. */
+  broadcastBytesSent: number;
   /** Gossip messages dropped because they were unsigned. */
   broadcastsDroppedUnsigned: number;
   /** Gossip publishes that failed (logged, best effort). */
@@ -85,6 +91,9 @@ export class Libp2pNetwork implements Network {
   readonly inboundStreamsMax: number;
   readonly stats: NetworkStats = {
     broadcastsReceived: 0,
+    broadcastBytesReceived: 0,
+    broadcastsSent: 0,
+    broadcastBytesSent: 0,
     broadcastsDroppedUnsigned: 0,
     broadcastsFailed: 0,
     requestsServed: 0,
@@ -147,6 +156,8 @@ export class Libp2pNetwork implements Network {
     if (data.byteLength > this.gossipBytesMax) {
       throw new LimitExceededError('gossipBytesMax', this.gossipBytesMax, data.byteLength);
     }
+    this.stats.broadcastsSent++;
+    this.stats.broadcastBytesSent += data.byteLength;
     this.#node.services.pubsub.publish(this.topic, data).catch((err: unknown) => {
       this.stats.broadcastsFailed++;
       this.#log('publish failed: %e', err);
@@ -213,6 +224,7 @@ export class Libp2pNetwork implements Network {
       return;
     }
     this.stats.broadcastsReceived++;
+    this.stats.broadcastBytesReceived += message.data.byteLength;
     const from = message.from.toString();
     for (const handler of this.#broadcastHandlers) {
       try {

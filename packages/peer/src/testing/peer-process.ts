@@ -61,6 +61,10 @@ async function reportState(): Promise<void> {
   out({ event: 'state', members, log });
 }
 
+peer.on('message', ({ message, source }) => {
+  if (source !== 'local') out({ event: 'message', payload: message.payload, source });
+});
+
 let stopping = false;
 async function shutdown(): Promise<void> {
   if (stopping) return;
@@ -81,6 +85,8 @@ createInterface({ input: process.stdin })
         .then((message) => out({ event: 'published', clock: message.clock }));
     }
     if (command.cmd === 'state') void reportState();
+    if (command.cmd === 'stats')
+      out({ event: 'stats', network: peer.network.stats, coordinator: peer.coordinator.stats() });
     if (command.cmd === 'stop') void shutdown();
   })
   .on('close', () => void shutdown());
