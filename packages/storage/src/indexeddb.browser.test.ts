@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { cdp } from 'vitest/browser';
 import { compareBytes } from './bytes.ts';
 import { runStoreTests } from './conformance.ts';
 import { deleteIndexedDbStore, IDB_OBJECT_STORE, mapIdbError, openIndexedDbStore } from './indexeddb.ts';
@@ -105,6 +106,49 @@ describe('indexeddb store', () => {
       name: 'StorageIoError',
       code: 'ERR_STORAGE_IO',
     });
+    await deleteIndexedDbStore(name);
+  });
+
+  it('turns a full quota into QuotaExceededError, never a hang, and keeps nothing of the failed write', async () => {
+    const name = uniqueName();
+    const store = await openIndexedDbStore(name);
+    const session = cdp();
+    const origin = location.origin;
+    // A quota below what the origin already uses: writes that grow it must fail. Chromium
+    // may admit writes against space it checked before the override, so keep writing
+    // (each write in its own batch) until one is refused.
+    await session.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: 1024 });
+    let failure: unknown;
+    let written = 0;
+    try {
+      // Random bytes, because Chromium compresses large values and a filled buffer would barely count.
+      const chunk = new Uint8Array(256 * 1024);
+      for (let at = 0; at < chunk.length; at += 65536) crypto.getRandomValues(chunk.subarray(at, at + 65536));
+      const deadline = Date.now() + 40_000;
+      while (failure === undefined && Date.now() < deadline) {
+        try {
+          await store.batch([
+            { type: 'put', key: bytes(1, written >> 8, written & 0xff), value: bytes(written & 0xff) },
+            { type: 'put', key: bytes(2, written >> 8, written & 0xff), value: chunk },
+          ]);
+          written++;
+        } catch (error) {
+          failure = error;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(failure).toMatchObject({ name: 'QuotaExceededError', code: 'ERR_QUOTA_EXCEEDED' });
+      for (let i = 0; i < written; i++)
+        expect(await store.get(bytes(1, i >> 8, i & 0xff))).toEqual(bytes(i & 0xff));
+    } finally {
+      await session.send('Storage.overrideQuotaForOrigin', { origin });
+    }
+    // Nothing of the failed batch was kept, and the store writes again once there is room.
+    expect(await store.get(bytes(1, written >> 8, written & 0xff))).toBeUndefined();
+    expect(await store.get(bytes(2, written >> 8, written & 0xff))).toBeUndefined();
+    await store.put(bytes(3), bytes(3));
+    expect(await store.get(bytes(3))).toEqual(bytes(3));
+    await store.close();
     await deleteIndexedDbStore(name);
   });
 
