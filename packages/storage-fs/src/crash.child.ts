@@ -1,9 +1,9 @@
 /**
  * The process the crash test kills: `node --conditions=source crash.child.ts <dir> <seed>`.
  * It opens the store, prints `ready`, then writes from several concurrent
- * writers with durable puts and batches, and prints one line per write only
+ * writers with puts (one in four non-durable) and durable batches, and prints one line per write only
  * after the store acknowledged it:
- *   `put <id>`           one durable put of key(id)
+ *   `put <id>`           one put of key(id)
  *   `batch <id> <n>`     one durable batch of keys id/0 … id/n-1
  *   `counter <n>`        the counter key now holds n (written in order by one writer)
  * Keys and values derive from ids (crash-data.ts) so the parent can check them.
@@ -41,8 +41,9 @@ async function writer(): Promise<never> {
       await store.batch(ops);
       say(`batch ${id} ${n}`);
     } else {
+      // One put in four is non-durable: it must survive a process crash too (not a power loss).
       const key = putKey(id);
-      await store.put(key, valueFor(key));
+      await store.put(key, valueFor(key), { durable: random(4) !== 0 });
       say(`put ${id}`);
     }
   }

@@ -1,5 +1,6 @@
 /**
- * Crash test: a child process writes with acknowledgements and is killed
+ * Crash test: a child process writes with acknowledgements (durable puts
+ * and batches, and some non-durable puts) and is killed
  * with SIGKILL at random moments, many times. After each kill the store must
  * open cleanly and hold every write the child acknowledged. This is a
  * process crash: the kernel's page cache survives it, so it tests the
