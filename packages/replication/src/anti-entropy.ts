@@ -27,6 +27,10 @@ export interface AntiEntropyReport {
   readonly unreachable: readonly PeerId[];
 }
 
+function repairCall(context: ReplicatorContext) {
+  return { timeoutMs: context.limits.repairTimeoutMs };
+}
+
 /** Slots this replica owns, grouped by co-owner. */
 function sharedSlots(context: ReplicatorContext): Map<PeerId, number[]> {
   const byPeer = new Map<PeerId, number[]>();
@@ -72,7 +76,7 @@ export async function runAntiEntropy(
           op: 'digests' as const,
           slots: part,
         }));
-        const results = await context.caller.call(peer, ops);
+        const results = await context.caller.call(peer, ops, repairCall(context));
         results.forEach((result, i) => {
           if (!result.ok || !('digests' in result)) throw new Error(`digest op refused by ${peer}`);
           const asked = ops[i]!.slots;
@@ -102,9 +106,11 @@ async function remoteEntries(context: ReplicatorContext, peer: PeerId, slot: num
   const out = new Map<string, { key: Uint8Array; hash: Uint8Array }>();
   let after: Uint8Array | null = null;
   for (;;) {
-    const [result] = await context.caller.call(peer, [
-      { op: 'entries', slot, after, limit: slotEntriesPerPageMax },
-    ]);
+    const [result] = await context.caller.call(
+      peer,
+      [{ op: 'entries', slot, after, limit: slotEntriesPerPageMax }],
+      repairCall(context),
+    );
     if (!result?.ok || !('entries' in result)) throw new Error(`entries op refused by ${peer}`);
     for (const [key, hash] of result.entries) out.set(toHex(key), { key, hash });
     if (!result.more || result.entries.length === 0) return out;
@@ -141,6 +147,7 @@ async function repairSlot(context: ReplicatorContext, peer: PeerId, slot: number
     const reads = await context.caller.call(
       peer,
       keys.map((key): ReplicaOp => ({ op: 'read', key })),
+      repairCall(context),
     );
     const pushes: ReplicaOp[] = [];
     for (const [i, key] of keys.entries()) {
@@ -160,7 +167,7 @@ async function repairSlot(context: ReplicatorContext, peer: PeerId, slot: number
       }
     }
     if (pushes.length > 0) {
-      const results = await context.caller.call(peer, pushes);
+      const results = await context.caller.call(peer, pushes, repairCall(context));
       if (results.some((result) => !result.ok)) throw new Error(`apply refused by ${peer}`);
       pushed += pushes.length;
     }

@@ -59,6 +59,8 @@ export async function replayHints(context: ReplicatorContext): Promise<HintRepla
   let delivered = 0;
   for (const [target, hints] of byTarget) {
     if (!placement.isUp(target)) continue;
+    const deliveredSlots = new Set<number>();
+    const pendingSlots = new Set<number>();
     // Batches bounded by op count and, roughly, by frame bytes.
     let batch: typeof hints = [];
     let batchBytes = 0;
@@ -71,12 +73,17 @@ export async function replayHints(context: ReplicatorContext): Promise<HintRepla
         const results = await caller.call(
           target,
           sent.map((hint) => hint.op),
+          { timeoutMs: limits.repairTimeoutMs },
         );
-        const done = sent.filter((_, i) => results[i]!.ok).map((hint) => hint.storeKey);
+        const deliveredHints = sent.filter((_, i) => results[i]!.ok);
+        const done = deliveredHints.map((hint) => hint.storeKey);
         await replicaStore.deleteHints(done);
+        for (const hint of deliveredHints) deliveredSlots.add(hint.op.slot);
+        for (const hint of sent.filter((_, i) => !results[i]!.ok)) pendingSlots.add(hint.op.slot);
         delivered += done.length;
         return done.length === sent.length;
       } catch {
+        for (const hint of sent) pendingSlots.add(hint.op.slot);
         return false;
       }
     };
@@ -89,6 +96,13 @@ export async function replayHints(context: ReplicatorContext): Promise<HintRepla
       batchBytes += size;
     }
     await flush();
+    // Owners learn a slot is whole again from anti-entropy; a peer that does not own the slot never
+    // runs anti-entropy on it, so delivering every hint it held is all it can know.
+    for (const slot of deliveredSlots) {
+      if (!pendingSlots.has(slot) && !context.ownersOfSlot(slot).includes(context.selfId)) {
+        context.markVerified(slot, target);
+      }
+    }
   }
   return { delivered, expired: expired.length, remaining: replicaStore.hintCount };
 }

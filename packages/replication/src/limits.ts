@@ -27,8 +27,10 @@ export const slotEntriesPerPageMax = 512;
 
 /** Tunable defaults a `Replicator` accepts as options. */
 export interface ReplicatorLimits {
-  /** How long to wait for one owner's reply. */
+  /** How long to wait for one owner's reply to a read or write. */
   readonly requestTimeoutMs: number;
+  /** How long to wait for a reply during repair (anti-entropy digests and pages, hint replay, reaping). */
+  readonly repairTimeoutMs: number;
   /** Most hints kept on this peer; a hint that does not fit is dropped and its slot marked under-replicated. */
   readonly hintsMax: number;
   /** Age after which an undelivered hint is discarded (anti-entropy repairs what it carried). */
@@ -47,6 +49,7 @@ export interface ReplicatorLimits {
 
 export const defaultReplicatorLimits: ReplicatorLimits = {
   requestTimeoutMs: 2_000,
+  repairTimeoutMs: 30_000,
   hintsMax: 100_000,
   hintTtlMs: 24 * 3600_000,
   idempotencyTtlMs: 24 * 3600_000,

@@ -14,7 +14,11 @@ import type { PeerId, ReplicaTransport } from './transport.ts';
 export interface PeerCaller {
   readonly selfId: PeerId;
   /** Results in op order; rejects when the peer cannot be reached, times out, or sends a bad or error reply. */
-  call(peer: PeerId, ops: readonly ReplicaOp[]): Promise<OpResult[]>;
+  call(
+    peer: PeerId,
+    ops: readonly ReplicaOp[],
+    options?: { readonly timeoutMs?: number },
+  ): Promise<OpResult[]>;
 }
 
 export function createPeerCaller(
@@ -25,10 +29,12 @@ export function createPeerCaller(
 ): PeerCaller {
   return {
     selfId: transport.selfId,
-    async call(peer, ops) {
+    async call(peer, ops, options) {
       if (peer === transport.selfId) return Promise.all(ops.map((op) => replica.execute(op)));
       const frame = encodeRequest(clock.tick(), ops);
-      const replyBytes = await transport.request(peer, frame, { timeoutMs: timeoutMs() });
+      const replyBytes = await transport.request(peer, frame, {
+        timeoutMs: options?.timeoutMs ?? timeoutMs(),
+      });
       const reply = decodeReply(replyBytes, ops.length);
       clock.receive(reply.clock);
       if ('error' in reply) throw new RemoteReplicaError(peer, reply.error.code, reply.error.message);

@@ -24,13 +24,15 @@ export async function reapTombstones(context: ReplicatorContext): Promise<ReapRe
       candidates.push(entry);
   }
   let reaped = 0;
+  const repair = { timeoutMs: context.limits.repairTimeoutMs };
   for (const entry of candidates) {
     const owners = context.ownersOfKey(entry.key, entry.slot);
-    if (!owners.includes(context.selfId)) continue;
+    // An owner the membership view has down cannot confirm: skip without waiting for its timeout.
+    if (!owners.includes(context.selfId) || !owners.every((peer) => context.placement.isUp(peer))) continue;
     const replies = await Promise.all(
       owners.map(async (peer) => {
         try {
-          const [result] = await context.caller.call(peer, [{ op: 'read', key: entry.key }]);
+          const [result] = await context.caller.call(peer, [{ op: 'read', key: entry.key }], repair);
           return result?.ok && 'record' in result ? (result.record ?? undefined) : undefined;
         } catch {
           return undefined;
@@ -45,12 +47,12 @@ export async function reapTombstones(context: ReplicatorContext): Promise<ReapRe
     // Others first, self last: while any owner may still hold it, this replica keeps it too, so a
     // later pass (or anti-entropy) can finish the job.
     const others = owners.filter((peer) => peer !== context.selfId);
-    const results = await Promise.allSettled(others.map((peer) => context.caller.call(peer, [op])));
+    const results = await Promise.allSettled(others.map((peer) => context.caller.call(peer, [op], repair)));
     const othersReaped = results.every(
       (settled) => settled.status === 'fulfilled' && settled.value[0]?.ok && 'reaped' in settled.value[0],
     );
     if (!othersReaped) continue;
-    const [own] = await context.caller.call(context.selfId, [op]);
+    const [own] = await context.caller.call(context.selfId, [op], repair);
     if (own?.ok && 'reaped' in own && own.reaped) reaped += 1;
   }
   return { candidates: candidates.length, reaped };

@@ -22,6 +22,8 @@ export const REPLICA_FORMAT_VERSION = 1;
 const SLOT_INDEX = 'repl.slot';
 const HINT = 'repl.hint';
 const IDEMPOTENCY = 'repl.idem';
+/** Above this many uncached slots, one scan of the whole slot index beats one scan per slot. */
+const slotScanOneByOneMax = 64;
 
 /** One slot-index entry: a key of the slot and its record's version hash. */
 export interface SlotEntry {
@@ -61,9 +63,17 @@ export class ReplicaStore {
   readonly store: Store;
   #hintSeq = 0;
   #hintCount = 0;
+  /** Slot digests computed since the slot last changed; writes through this class keep it exact. */
+  readonly #digests = new Map<number, Uint8Array>();
+  readonly #watchers = new Set<(slot: number) => void>();
 
   constructor(store: Store) {
     this.store = store;
+  }
+
+  #changed(slot: number): void {
+    this.#digests.delete(slot);
+    for (const watcher of this.#watchers) watcher(slot);
   }
 
   /** Counts existing hints so `hintCount` and new sequence numbers are right after a restart. */
@@ -92,18 +102,23 @@ export class ReplicaStore {
       h: versionHash(record),
       t: isTombstoneOnly(record) ? winner.mintedMs : null,
     };
+    // Before and after: a digest computed while the write is in flight is dropped either way.
+    this.#changed(slot);
     await this.store.batch([
       { type: 'put', key, value: encodeValue({ v: REPLICA_FORMAT_VERSION, ...recordToWire(record) }) },
       { type: 'put', key: slotIndexKey(slot, key), value: encodeValue(index) },
     ]);
+    this.#changed(slot);
   }
 
   /** Removes the record and its index entry (tombstone reaping). */
   async deleteRecord(key: Uint8Array, slot: number): Promise<void> {
+    this.#changed(slot);
     await this.store.batch([
       { type: 'delete', key },
       { type: 'delete', key: slotIndexKey(slot, key) },
     ]);
+    this.#changed(slot);
   }
 
   #entry(bytes: Uint8Array): SlotEntry {
@@ -141,14 +156,44 @@ export class ReplicaStore {
   /**
    * Digest of each slot in `slots`: a hash of its sorted (key, version hash)
    * pairs. Equal digests mean the two replicas hold the same versions.
+   * @remarks Cached per slot until a write through this class changes the
+   * slot; call `forgetDigests` if the store changed behind its back.
    */
   async slotDigests(slots: ReadonlySet<number>): Promise<Map<number, Uint8Array>> {
-    const hashes = new Map<number, Hash64>();
-    for (const slot of slots) hashes.set(slot, new Hash64());
-    for await (const entry of this.allEntries()) {
-      hashes.get(entry.slot)?.update(entry.key).update(entry.versionHash);
+    const missing = [...slots].filter((slot) => !this.#digests.has(slot));
+    if (missing.length > 0) {
+      const hashes = new Map<number, Hash64>(missing.map((slot) => [slot, new Hash64()]));
+      // A write landing during the scan drops its slot from the cache again, so a digest never goes stale.
+      const changed = new Set<number>();
+      const watcher = (slot: number) => changed.add(slot);
+      this.#watchers.add(watcher);
+      try {
+        if (missing.length > slotScanOneByOneMax) {
+          for await (const entry of this.allEntries())
+            hashes.get(entry.slot)?.update(entry.key).update(entry.versionHash);
+        } else {
+          for (const slot of missing) {
+            for await (const { value } of this.store.scan({ prefix: keyPrefix('S', [SLOT_INDEX, slot]) })) {
+              const entry = this.#entry(value);
+              hashes.get(slot)!.update(entry.key).update(entry.versionHash);
+            }
+          }
+        }
+      } finally {
+        this.#watchers.delete(watcher);
+      }
+      for (const [slot, hash] of hashes) if (!changed.has(slot)) this.#digests.set(slot, hash.digest());
+      const out = new Map<number, Uint8Array>();
+      for (const slot of slots)
+        out.set(slot, this.#digests.get(slot) ?? hashes.get(slot)?.digest() ?? new Hash64().digest());
+      return out;
     }
-    return new Map([...hashes].map(([slot, hash]) => [slot, hash.digest()]));
+    return new Map([...slots].map((slot) => [slot, this.#digests.get(slot)!]));
+  }
+
+  /** Drops cached slot digests (after the store was changed other than through this class). */
+  forgetDigests(): void {
+    this.#digests.clear();
   }
 
   // Idempotency records.

@@ -491,6 +491,11 @@ export class Replicator {
     return { count: slots.length, slots };
   }
 
+  /** Forgets cached slot digests; call after the store was changed behind the Replicator (wiped, restored). */
+  forgetDigests(): void {
+    this.#replicaStore.forgetDigests();
+  }
+
   /** Hints stored on this peer and not yet delivered. */
   get hintCount(): number {
     return this.#replicaStore.hintCount;

@@ -18,7 +18,7 @@ export interface TestCluster {
   at(id: string): Replicator;
   /** Deletes every entry of `id`'s store (a lost disk; the process keeps running). */
   wipe(id: string): Promise<void>;
-  /** Runs anti-entropy on every peer until a pass finds nothing to repair (at most `roundsMax`). */
+  /** Replays hints and runs anti-entropy on every peer until a round finds nothing to do (at most `roundsMax`); returns the rounds used. */
   repairUntilQuiet(roundsMax?: number): Promise<number>;
   close(): Promise<void>;
 }
@@ -48,7 +48,7 @@ export async function startTestCluster(options: TestClusterOptions): Promise<Tes
       timers,
       random: { next: random },
       replication,
-      limits: { requestTimeoutMs: 50, ...options.limits },
+      limits: { requestTimeoutMs: 200, repairTimeoutMs: 1000, ...options.limits },
     });
     replicators.set(id, replicator);
   }
@@ -66,10 +66,15 @@ export async function startTestCluster(options: TestClusterOptions): Promise<Tes
       const keys: Uint8Array[] = [];
       for await (const { key } of store.scan()) keys.push(key);
       for (const key of keys) await store.delete(key);
+      at(id).forgetDigests();
     },
     async repairUntilQuiet(roundsMax = 5) {
       for (let round = 1; round <= roundsMax; round++) {
         let repaired = 0;
+        for (const id of ids) {
+          const hints = await at(id).replayHints();
+          repaired += hints.delivered + hints.remaining;
+        }
         for (const id of ids) {
           const report = await at(id).antiEntropy();
           repaired += report.pulled + report.pushed + report.unreachable.length;
