@@ -1,3 +1,4 @@
+import { decodeValue, encodeValue } from '@tessera/core';
 import { openMemoryStore, type Store } from '@tessera/storage';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -6,7 +7,6 @@ import { frameBytesMax, opsPerFrameMax } from './limits.ts';
 import { mint } from './record.ts';
 import { recordToWire } from './record-codec.ts';
 import { Replicator } from './replicator.ts';
-import { decodeValue, encodeValue } from './stand-ins.ts';
 import { MemoryReplicaNetwork, StaticPlacement, testTimers } from './testing/index.ts';
 
 const enc = (text: string) => new TextEncoder().encode(text);

@@ -6,6 +6,8 @@
  * in order, or one frame-level error. Everything received is checked here
  * before any of it is used; a bad frame is refused whole.
  */
+
+import { decodeValue, encodeValue } from '@tessera/core';
 import { BadFrameError } from './errors.ts';
 import { type Bytes, checkKey, checkSlot } from './frame-checks.ts';
 import {
@@ -18,7 +20,6 @@ import {
 } from './limits.ts';
 import type { ReplicaRecord, VersionVector } from './record.ts';
 import { isBytes, isCounter, recordFromWire, recordToWire, vectorFromWire } from './record-codec.ts';
-import { decodeValue, encodeValue } from './stand-ins.ts';
 
 /** Frame format version. */
 export const FRAME_VERSION = 1;

@@ -7,6 +7,8 @@
  * - idempotency records under `S/'repl.idem'/key/idempotencyKey`.
  * Every write is durable (the Store's default).
  */
+
+import { decodeValue, encodeKey, encodeValue, keyPrefix } from '@tessera/core';
 import type { BatchOp, Store } from '@tessera/storage';
 import { compareBytes, Hash64 } from './bytes.ts';
 import { BadFrameError, CorruptRecordError } from './errors.ts';
@@ -14,7 +16,6 @@ import { checkKey, checkSlot } from './frame-checks.ts';
 import { type IdempotentResult, idempotentFromWire, idempotentToWire } from './frames.ts';
 import { isTombstoneOnly, type ReplicaRecord, versionHash, winnerOf } from './record.ts';
 import { isBytes, recordFromWire, recordToWire } from './record-codec.ts';
-import { decodeValue, encodeKey, encodeValue, keyPrefix } from './stand-ins.ts';
 
 /** Format version of every value this file writes. */
 export const REPLICA_FORMAT_VERSION = 1;
