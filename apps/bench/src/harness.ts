@@ -29,15 +29,32 @@ export interface Measurement {
   /** Wall time of the measured calls. */
   elapsedMs: number;
   opsPerSec: number;
+  /**
+   * Calls per second of this thread's CPU time (Node only; absent in
+   * browsers and for hand-made measurements). Unlike wall time it does not
+   * count time the thread spent descheduled, so it stays meaningful when
+   * other work shares the cores.
+   */
+  opsPerCpuSec?: number;
   /** Per-call latency percentiles in microseconds, when asked for. */
   latencyUs?: { p50: number; p90: number; p99: number; max: number };
 }
 
 /** Defaults every measurement uses unless its options say otherwise; main.ts sets them from flags. */
-export const defaults = {
+export const defaults: { durationMs: number; warmupMs: number; basis: 'wall' | 'cpu' } = {
   durationMs: 1000,
   warmupMs: 250,
+  /** What ratios and goals use: wall-clock ops/s, or ops per CPU-second of the measuring thread. */
+  basis: 'wall',
 };
+
+/** This thread's CPU time in ms, or NaN where the runtime cannot tell (browsers). */
+function threadCpuMs(): number {
+  const p = (globalThis as { process?: { threadCpuUsage?: () => { user: number; system: number } } }).process;
+  if (typeof p?.threadCpuUsage !== 'function') return Number.NaN;
+  const u = p.threadCpuUsage();
+  return (u.user + u.system) / 1000;
+}
 
 /** Results stored here cannot be optimised away by the JIT. */
 let sink: unknown;
@@ -73,6 +90,7 @@ export function measure(name: string, fn: (i: number) => unknown, options: Measu
     const total = options.ops ?? Number.POSITIVE_INFINITY;
     const samples: number[] = [];
     const end = performance.now() + durationMs;
+    const cpu0 = threadCpuMs();
     const start = performance.now();
     let ops = 0;
     while (ops < total) {
@@ -87,10 +105,11 @@ export function measure(name: string, fn: (i: number) => unknown, options: Measu
       if (options.ops === undefined && (ops & 63) === 0 && performance.now() >= end) break;
     }
     const elapsedMs = performance.now() - start;
-    return finish(name, ops, elapsedMs, options.percentiles ? samples : undefined);
+    return finish(name, ops, elapsedMs, options.percentiles ? samples : undefined, threadCpuMs() - cpu0);
   }
 
   let ops = 0;
+  const cpu0 = threadCpuMs();
   const start = performance.now();
   const end = start + durationMs;
   let now = start;
@@ -99,7 +118,7 @@ export function measure(name: string, fn: (i: number) => unknown, options: Measu
     ops += batch;
     now = performance.now();
   }
-  return finish(name, ops, now - start, undefined);
+  return finish(name, ops, now - start, undefined, threadCpuMs() - cpu0);
 }
 
 /**
@@ -116,7 +135,7 @@ export function measureInterleaved(
   const rounds = options.rounds ?? 5;
   const sliceMs = (options.durationMs ?? defaults.durationMs) / rounds;
   const warmupMs = options.warmupMs ?? defaults.warmupMs;
-  const totals = cases.map(([name]) => ({ name, ops: 0, elapsedMs: 0 }));
+  const totals = cases.map(([name]) => ({ name, ops: 0, elapsedMs: 0, cpuMs: 0 }));
   for (let r = 0; r < rounds; r++) {
     cases.forEach(([name, fn], c) => {
       const m = measure(name, fn, {
@@ -125,9 +144,10 @@ export function measureInterleaved(
       });
       totals[c]!.ops += m.ops;
       totals[c]!.elapsedMs += m.elapsedMs;
+      totals[c]!.cpuMs += m.opsPerCpuSec ? (m.ops * 1000) / m.opsPerCpuSec : Number.NaN;
     });
   }
-  return totals.map((t) => finish(t.name, t.ops, t.elapsedMs, undefined));
+  return totals.map((t) => finish(t.name, t.ops, t.elapsedMs, undefined, t.cpuMs));
 }
 
 /** Measure an async function, one call at a time (each call awaited before the next). */
@@ -144,6 +164,7 @@ export async function measureAsync(
 
   const total = options.ops ?? Number.POSITIVE_INFINITY;
   const samples: number[] = [];
+  const cpu0 = threadCpuMs();
   const start = performance.now();
   const end = start + durationMs;
   let ops = 0;
@@ -155,11 +176,19 @@ export async function measureAsync(
     ops++;
     if (options.ops === undefined && t1 >= end) break;
   }
-  return finish(name, ops, performance.now() - start, options.percentiles ? samples : undefined);
+  const elapsedMs = performance.now() - start;
+  return finish(name, ops, elapsedMs, options.percentiles ? samples : undefined, threadCpuMs() - cpu0);
 }
 
-function finish(name: string, ops: number, elapsedMs: number, samplesMs: number[] | undefined): Measurement {
+function finish(
+  name: string,
+  ops: number,
+  elapsedMs: number,
+  samplesMs: number[] | undefined,
+  cpuMs: number,
+): Measurement {
   const m: Measurement = { name, ops, elapsedMs, opsPerSec: elapsedMs > 0 ? (ops * 1000) / elapsedMs : 0 };
+  if (cpuMs > 0) m.opsPerCpuSec = (ops * 1000) / cpuMs;
   if (samplesMs && samplesMs.length > 0) {
     samplesMs.sort((a, b) => a - b);
     const at = (q: number) =>
@@ -167,6 +196,11 @@ function finish(name: string, ops: number, elapsedMs: number, samplesMs: number[
     m.latencyUs = { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: samplesMs[samplesMs.length - 1]! * 1000 };
   }
   return m;
+}
+
+/** The rate ratios and goals use: per CPU-second when `defaults.basis` is 'cpu' and it was measured. */
+export function rate(m: Measurement): number {
+  return defaults.basis === 'cpu' && m.opsPerCpuSec !== undefined ? m.opsPerCpuSec : m.opsPerSec;
 }
 
 /** A goal a row is checked against; `label` is what the table prints. */
@@ -177,14 +211,14 @@ export interface Goal {
 
 /** Goal: at least `n` ops/s. */
 export function atLeastOpsPerSec(n: number): Goal {
-  return { label: `>= ${formatOps(n)}/s`, met: (row) => row.opsPerSec >= n };
+  return { label: `>= ${formatOps(n)}/s`, met: (row) => rate(row) >= n };
 }
 
 /** Goal: at least `ratio` times the baseline row's ops/s (0.9 = "within 10%"). */
 export function atLeastRatio(ratio: number): Goal {
   return {
     label: `>= ${ratio.toFixed(2)}x baseline`,
-    met: (row, baseline) => baseline !== undefined && row.opsPerSec >= ratio * baseline.opsPerSec,
+    met: (row, baseline) => baseline !== undefined && rate(row) >= ratio * rate(baseline),
   };
 }
 
@@ -206,16 +240,20 @@ export interface TableReport {
 export function renderTable(title: string, rows: readonly Row[]): TableReport {
   const byName = new Map(rows.map((r) => [r.result.name, r.result]));
   const withLatency = rows.some((r) => r.result.latencyUs);
-  const header = ['op', 'ops/s', 'vs baseline'];
+  const withCpu = rows.some((r) => r.result.opsPerCpuSec !== undefined);
+  const header = ['op', 'ops/s'];
+  if (withCpu) header.push('ops/cpu-s');
+  header.push(defaults.basis === 'cpu' ? 'vs baseline (cpu)' : 'vs baseline');
   if (withLatency) header.push('p50 us', 'p99 us');
   header.push('goal', 'status');
   const goals: TableReport['goals'] = [];
   const body = rows.map((r) => {
     const base = r.baseline ? byName.get(r.baseline) : undefined;
     if (r.baseline && !base) throw new Error(`baseline row "${r.baseline}" not in table "${title}"`);
-    const ratio =
-      base && base.opsPerSec > 0 ? `${(r.result.opsPerSec / base.opsPerSec).toFixed(2)}x ${base.name}` : '';
-    const cells = [r.result.name, formatOps(r.result.opsPerSec), ratio];
+    const ratio = base && rate(base) > 0 ? `${(rate(r.result) / rate(base)).toFixed(2)}x ${base.name}` : '';
+    const cells = [r.result.name, formatOps(r.result.opsPerSec)];
+    if (withCpu) cells.push(r.result.opsPerCpuSec !== undefined ? formatOps(r.result.opsPerCpuSec) : '');
+    cells.push(ratio);
     if (withLatency) {
       cells.push(r.result.latencyUs ? fmtUs(r.result.latencyUs.p50) : '');
       cells.push(r.result.latencyUs ? fmtUs(r.result.latencyUs.p99) : '');
@@ -232,7 +270,7 @@ export function renderTable(title: string, rows: readonly Row[]): TableReport {
   const all = [header, ...body];
   const widths = header.map((_, c) => Math.max(...all.map((row) => row[c]!.length)));
   // Numbers right-aligned, text left-aligned.
-  const numeric = new Set(['ops/s', 'p50 us', 'p99 us']);
+  const numeric = new Set(['ops/s', 'ops/cpu-s', 'p50 us', 'p99 us']);
   const fmt = (row: string[]) =>
     row
       .map((cell, c) => (numeric.has(header[c]!) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))

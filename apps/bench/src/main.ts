@@ -20,7 +20,8 @@ function availableSuites(): string[] {
 
 function usage(): string {
   return [
-    'usage: npm run bench -- <suite>... [--duration-ms N] [--warmup-ms N]',
+    'usage: npm run bench -- <suite>... [--duration-ms N] [--warmup-ms N] [--cpu]',
+    '  --cpu: ratios and goals use ops per CPU-second of the measuring thread (for a shared, busy machine)',
     `suites: ${availableSuites().join(', ')}, all`,
   ].join('\n');
 }
@@ -40,6 +41,7 @@ async function main(argv: string[]): Promise<void> {
     const arg = argv[i]!;
     if (arg === '--duration-ms') defaults.durationMs = positiveInt(arg, argv[++i]);
     else if (arg === '--warmup-ms') defaults.warmupMs = positiveInt(arg, argv[++i]);
+    else if (arg === '--cpu') defaults.basis = 'cpu';
     else if (arg === '--help' || arg === '-h') {
       console.log(usage());
       return;
@@ -62,7 +64,11 @@ async function main(argv: string[]): Promise<void> {
   console.log(
     `# tessera bench ${new Date().toISOString()} · node ${process.version} · ${os.platform()} ${os.arch()} · ` +
       `${cpus.length} x ${cpus[0]?.model ?? 'unknown cpu'} · ${Math.round(os.totalmem() / 2 ** 30)} GiB · ` +
-      `measure ${defaults.durationMs} ms after ${defaults.warmupMs} ms warm-up\n`,
+      `measure ${defaults.durationMs} ms after ${defaults.warmupMs} ms warm-up · ratios/goals on ${defaults.basis} time · ` +
+      `load ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}\n`,
   );
   for (const name of selected) {
     const suite = (await import(new URL(`${name}.ts`, suitesDir).href)) as { run?: () => Promise<void> };
