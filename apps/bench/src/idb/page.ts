@@ -18,6 +18,8 @@ export interface IdbBenchResult {
   readonly workload: string;
   readonly raw: Measurement;
   readonly tessera: Measurement;
+  /** Tessera's ops/s over raw's in each pair of adjacent slices. */
+  readonly sliceRatios: number[];
 }
 
 const VALUE_BYTES = 100;
@@ -88,8 +90,11 @@ async function fill(pair: Pair, count: number): Promise<void> {
   }
 }
 
-/** Rounds per workload; the two sides take turns going first so neither gains from order or warm caches. */
-const ROUNDS = 4;
+/**
+ * Each side runs in short slices, the two alternating (and taking turns going
+ * first), so load from other processes hits both alike.
+ */
+const SLICE_MS = 100;
 
 /** Adds up rounds into one measurement (total records over total time). */
 function combine(name: string, parts: readonly Measurement[]): Measurement {
@@ -114,8 +119,9 @@ async function workload(
     // Call indexes keep counting across rounds so puts keep writing new keys.
     let rawCalls = 0;
     let tesseraCalls = 0;
-    for (let round = 0; round < ROUNDS; round++) {
-      const options = { durationMs: config.durationMs / ROUNDS, warmupMs: round < 2 ? config.warmupMs : 0 };
+    const rounds = Math.max(4, Math.round(config.durationMs / SLICE_MS));
+    for (let round = 0; round < rounds; round++) {
+      const options = { durationMs: config.durationMs / rounds, warmupMs: round === 0 ? config.warmupMs : 0 };
       const measureRaw = async () => {
         const start = rawCalls;
         const m = await measureAsync(name, (i) => raw(pair, start + i), options);
@@ -140,6 +146,7 @@ async function workload(
       workload: name,
       raw: perRecord(combine(`raw idb: ${name}`, rawParts), perCall),
       tessera: perRecord(combine(`tessera: ${name}`, tesseraParts), perCall),
+      sliceRatios: rawParts.map((raw, i) => tesseraParts[i]!.opsPerSec / raw.opsPerSec),
     };
   } finally {
     await closePair(pair);

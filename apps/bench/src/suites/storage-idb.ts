@@ -30,4 +30,16 @@ export async function run(): Promise<void> {
     `storage-idb: Tessera IndexedDB store vs raw idb (${browser}, records/s, 100-byte values)`,
     rows,
   );
+  // Slices alternate, so adjacent pairs saw the same machine load; their spread shows how noisy the run was.
+  console.log('per-slice ratio tessera/raw: median (min-max, slices)');
+  for (const { workload, sliceRatios } of results) {
+    const sorted = [...sliceRatios].sort((a, b) => a - b);
+    const median = sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+    const low = sorted[0] ?? Number.NaN;
+    const high = sorted.at(-1) ?? Number.NaN;
+    console.log(
+      `  ${workload}: ${median.toFixed(2)}x (${low.toFixed(2)}-${high.toFixed(2)}, ${sorted.length})`,
+    );
+  }
+  console.log('');
 }
