@@ -642,6 +642,31 @@ export function runStoreTests(
         await expectError(store.estimateSize(), 'StoreClosedError');
       });
 
+      it('ends a scan cut by close with StoreClosedError or its end, nothing else', async () => {
+        const ops: BatchOp[] = [];
+        for (let i = 0; i < 3000; i++)
+          ops.push({ type: 'put', key: bytes(0x50, i >> 8, i & 0xff), value: bytes(1) });
+        await store.batch(ops);
+        const iterator = store.scan()[Symbol.asyncIterator]();
+        const first = await iterator.next();
+        expect(first.done).toBe(false);
+        await store.close();
+        let seen = 1;
+        let previous = first.value!.key;
+        try {
+          for (;;) {
+            const next = await iterator.next();
+            if (next.done) break;
+            expect(compareBytes(previous, next.value.key)).toBe(-1);
+            previous = next.value.key;
+            seen++;
+          }
+        } catch (error) {
+          expect(error).toMatchObject({ name: 'StoreClosedError' });
+        }
+        expect(seen).toBeLessThanOrEqual(3000);
+      });
+
       it('settles writes issued just before close', async () => {
         const writes = [];
         for (let i = 0; i < 20; i++)

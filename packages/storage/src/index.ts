@@ -7,6 +7,7 @@ export {
   StoreClosedError,
 } from './errors.ts';
 export {
+  type DeleteIndexedDbStoreOptions,
   deleteIndexedDbStore,
   IDB_OBJECT_STORE,
   type IndexedDbStoreOptions,

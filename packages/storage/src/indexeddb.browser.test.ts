@@ -91,6 +91,23 @@ describe('indexeddb store', () => {
     await deleteIndexedDbStore(name);
   });
 
+  it('rejects a delete that a foreign open connection blocks, instead of hanging', async () => {
+    const name = uniqueName();
+    const store = await openIndexedDbStore(name);
+    await store.close();
+    // A connection that ignores versionchange, as another library's might.
+    const foreign = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open(name);
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    await expect(deleteIndexedDbStore(name, { blockedTimeoutMs: 200 })).rejects.toMatchObject({
+      name: 'StorageIoError',
+    });
+    foreign.close();
+    await deleteIndexedDbStore(name);
+  });
+
   it('refuses a database of the same name that is not a Tessera store', async () => {
     const name = uniqueName();
     await new Promise<void>((resolve, reject) => {

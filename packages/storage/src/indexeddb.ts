@@ -90,12 +90,47 @@ export async function openIndexedDbStore(name: string, options: IndexedDbStoreOp
   return store;
 }
 
-/** Deletes the database of store `name`; open Tessera handles on it close (and then throw `StoreClosedError`). */
-export async function deleteIndexedDbStore(name: string): Promise<void> {
+/** Options of `deleteIndexedDbStore`. */
+export interface DeleteIndexedDbStoreOptions {
+  /**
+   * How long to wait once the browser reports the delete blocked by an open
+   * connection before rejecting. Our own connections, closing, report blocked
+   * briefly while their last transactions finish. Default 5000.
+   */
+  readonly blockedTimeoutMs?: number;
+}
+
+const DEFAULT_DELETE_BLOCKED_TIMEOUT_MS = 5000;
+
+/**
+ * Deletes the database of store `name`. Open Tessera handles on it step aside
+ * (and then throw `StoreClosedError`). If another connection keeps it open
+ * past `blockedTimeoutMs`, this rejects with `StorageIoError` rather than wait
+ * forever; the browser still deletes the database once that connection closes.
+ */
+export async function deleteIndexedDbStore(
+  name: string,
+  options: DeleteIndexedDbStoreOptions = {},
+): Promise<void> {
+  const blockedTimeoutMs = options.blockedTimeoutMs ?? DEFAULT_DELETE_BLOCKED_TIMEOUT_MS;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let onBlocked: (() => void) | undefined;
+  const blockedTooLong = new Promise<never>((_, reject) => {
+    onBlocked = () => {
+      timer ??= setTimeout(
+        () =>
+          reject(new StorageIoError(`IndexedDB delete ${name} is blocked by a connection that stays open`)),
+        blockedTimeoutMs,
+      );
+    };
+  });
+  blockedTooLong.catch(() => {});
   try {
-    await deleteDB(name);
+    await Promise.race([deleteDB(name, { blocked: () => onBlocked?.() }), blockedTooLong]);
   } catch (error) {
-    throw mapIdbError(error, `delete ${name}`);
+    throw error instanceof StorageIoError ? error : mapIdbError(error, `delete ${name}`);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
