@@ -44,6 +44,14 @@ export type Causality = 'equal' | 'before' | 'after' | 'concurrent';
  * 10 (pairDB), so 32 leaves room for owner changes before pruning starts.
  */
 export const DVV_ENTRIES_MAX_DEFAULT = 32;
+
+/**
+ * Entries a client-supplied context may hold before it is pruned. A context
+ * joined from several siblings legitimately holds more than `entriesMax`
+ * (each sibling adds its own dot to its pruned context), so this cap only
+ * guards against hostile sizes; `updateVersions` prunes what it keeps.
+ */
+export const CLIENT_CONTEXT_ENTRIES_MAX = 1024;
 /** Longest replica id accepted, in UTF-16 code units (node ids are far shorter). */
 export const REPLICA_ID_LENGTH_MAX = 256;
 
@@ -217,7 +225,7 @@ export function updateVersions<T>(
   stamp: LamportStamp,
   options: UpdateOptions = {},
 ): { siblings: Version<T>[]; version: Version<T> } {
-  checkVersionVector(context, options.entriesMax ?? Number.POSITIVE_INFINITY, 'client context');
+  checkVersionVector(context, CLIENT_CONTEXT_ENTRIES_MAX, 'client context');
   checkReplicaId(replica);
   let counter = vvGet(context, replica);
   for (const s of siblings) counter = Math.max(counter, vvGet(dvvHistory(s), replica));
