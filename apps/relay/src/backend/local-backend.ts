@@ -49,6 +49,8 @@ export interface LocalBackendOptions {
   readonly reapIntervalMs?: number;
   /** Expired keys removed per database per reaper round. Default 200. */
   readonly reapKeysMax?: number;
+  /** Hears store failures of background work (reaping). Default: ignore. */
+  readonly onError?: (error: unknown) => void;
 }
 
 const INT64_MIN = -(2n ** 63n);
@@ -90,6 +92,7 @@ export class LocalKvBackend implements KvBackend {
   readonly #store: Store;
   readonly #now: () => number;
   readonly #reapKeysMax: number;
+  readonly #onError: (error: unknown) => void;
   readonly #mutex = new Mutex();
   readonly #stats: { keys: number; expires: number }[];
   #reaper: ReturnType<typeof setInterval> | undefined;
@@ -109,6 +112,7 @@ export class LocalKvBackend implements KvBackend {
     this.#store = options.store;
     this.#now = options.now ?? Date.now;
     this.#reapKeysMax = options.reapKeysMax ?? DEFAULT_REAP_KEYS_MAX;
+    this.#onError = options.onError ?? (() => {});
     this.#stats = Array.from({ length: databases }, () => ({ keys: 0, expires: 0 }));
     const interval = options.reapIntervalMs ?? DEFAULT_REAP_INTERVAL_MS;
     if (interval > 0) {
@@ -116,7 +120,7 @@ export class LocalKvBackend implements KvBackend {
         if (this.#reaping === undefined) {
           this.#reaping = this.reapExpired()
             .then(() => undefined)
-            .catch(() => undefined)
+            .catch((e: unknown) => this.#onError(e))
             .finally(() => {
               this.#reaping = undefined;
             });
@@ -323,7 +327,7 @@ export class LocalKvBackend implements KvBackend {
         const again = await this.#readRaw(db, key);
         if (again !== undefined && this.#expired(again)) await this.#remove(db, key, again);
       })
-      .catch(() => undefined);
+      .catch((e: unknown) => this.#onError(e));
     return undefined;
   }
 

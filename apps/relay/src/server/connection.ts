@@ -126,7 +126,12 @@ export class Connection implements ConnectionState {
     try {
       this.#parser.push(chunk);
     } catch (e) {
-      if (!(e instanceof ProtocolError)) throw e;
+      if (!(e instanceof ProtocolError)) {
+        // A parser bug must cost this connection, never the process.
+        this.#host.report(e);
+        this.destroy();
+        return;
+      }
       this.#pendingError = e;
       if (this.#busy) this.#socket.pause();
       else this.#fail(e);

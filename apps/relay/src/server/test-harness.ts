@@ -22,8 +22,8 @@ export interface TestServer {
 
 export async function startTestServer(options: Omit<RespServerOptions, 'backend'> = {}): Promise<TestServer> {
   const store = await openMemoryStore();
-  const backend = await openLocalBackend({ store });
   const errors: unknown[] = [];
+  const backend = await openLocalBackend({ store, onError: (e) => errors.push(e) });
   const server = await startRespServer({ port: 0, onError: (e) => errors.push(e), ...options, backend });
   return {
     server,
