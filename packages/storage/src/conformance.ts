@@ -592,6 +592,10 @@ export function runStoreTests(
           await expectError(store.get(bad as Uint8Array), 'InvalidArgumentError');
           await expectError(store.delete(bad as Uint8Array), 'InvalidArgumentError');
         }
+        const detached = new Uint8Array(new ArrayBuffer(4));
+        structuredClone(detached.buffer, { transfer: [detached.buffer] });
+        await expectError(store.put(text('k'), detached), 'InvalidArgumentError');
+        await expectError(store.put(detached, text('v')), 'InvalidArgumentError');
         await expectError(store.put(new Uint8Array(0), text('v')), 'InvalidArgumentError');
         await expectError(store.get(new Uint8Array(0)), 'InvalidArgumentError');
         await expectError(

@@ -169,6 +169,37 @@ describe('indexeddb store', () => {
     await deleteIndexedDbStore(name);
   });
 
+  it('aborts the shared transaction when the engine throws mid-batch, so nothing of it is kept', async () => {
+    const name = uniqueName();
+    const store = await openIndexedDbStore(name);
+    await store.put(bytes(9), bytes(9));
+    // Fault injection: the engine refuses one key synchronously, after the batch's first op went in.
+    const put = IDBObjectStore.prototype.put;
+    IDBObjectStore.prototype.put = function (this: IDBObjectStore, value: unknown, key?: IDBValidKey) {
+      if (key instanceof Uint8Array && key[0] === 0xee) throw new DOMException('injected', 'DataError');
+      return put.call(this, value, key);
+    };
+    try {
+      const neighbour = store.put(bytes(1), bytes(1));
+      const failing = store.batch([
+        { type: 'put', key: bytes(2), value: bytes(2) },
+        { type: 'put', key: bytes(0xee), value: bytes(3) },
+      ]);
+      await expect(failing).rejects.toMatchObject({ name: 'StorageIoError' });
+      // The neighbour shared the aborted transaction, so it failed too rather than half-commit.
+      await expect(neighbour).rejects.toMatchObject({ name: 'StorageIoError' });
+    } finally {
+      IDBObjectStore.prototype.put = put;
+    }
+    expect(await store.get(bytes(1))).toBeUndefined();
+    expect(await store.get(bytes(2))).toBeUndefined();
+    expect(await store.get(bytes(9))).toEqual(bytes(9));
+    await store.batch([{ type: 'put', key: bytes(2), value: bytes(2) }]);
+    expect(await store.get(bytes(2))).toEqual(bytes(2));
+    await store.close();
+    await deleteIndexedDbStore(name);
+  });
+
   it('maps QuotaExceededError to the typed error and anything else to StorageIoError', () => {
     const quota = mapIdbError(new DOMException('full', 'QuotaExceededError'), 'write');
     expect(quota).toMatchObject({ name: 'QuotaExceededError', code: 'ERR_QUOTA_EXCEEDED' });

@@ -183,6 +183,15 @@ function tight(bytes: Uint8Array): Uint8Array {
     : copyBytes(bytes);
 }
 
+/** Aborts so a half-applied batch is never committed; a transaction that already finished needs nothing. */
+function abortQuietly(tx: IDBTransaction): void {
+  try {
+    tx.abort();
+  } catch {
+    // Already committed or aborted.
+  }
+}
+
 /** IndexedDB takes keys over ArrayBuffer only; a view over shared memory is copied. */
 function idbKey(key: Uint8Array): Uint8Array<ArrayBuffer> {
   return key.buffer instanceof ArrayBuffer ? (key as Uint8Array<ArrayBuffer>) : copyBytes(key);
@@ -359,12 +368,21 @@ class IndexedDbStore implements Store {
         latest.ops += ops;
         return latest;
       } catch (error) {
-        // The transaction already left its active window; anything else is real.
-        if ((error as { name?: unknown } | null)?.name !== 'TransactionInactiveError') throw error;
+        // The transaction already left its active window (then `apply` added
+        // nothing); any other failure may have left part of a batch in it.
+        if ((error as { name?: unknown } | null)?.name !== 'TransactionInactiveError') {
+          abortQuietly(latest.tx);
+          throw error;
+        }
       }
     }
     const group = this.#open(mode, durable);
-    apply(group.objectStore);
+    try {
+      apply(group.objectStore);
+    } catch (error) {
+      abortQuietly(group.tx);
+      throw error;
+    }
     group.ops += ops;
     return group;
   }

@@ -17,6 +17,10 @@ export function checkBytes(value: unknown, what: string): asserts value is Uint8
   if (!(value instanceof Uint8Array)) {
     throw new InvalidArgumentError(`${what} must be a Uint8Array, got ${describe(value)}`);
   }
+  // A view over a transferred buffer reads as empty; refuse it rather than store nothing.
+  if ((value.buffer as { detached?: boolean }).detached === true) {
+    throw new InvalidArgumentError(`${what} is a view over a detached ArrayBuffer`);
+  }
 }
 
 /** A key is a non-empty `Uint8Array` of at most `keyBytesMax` bytes. */
