@@ -7,6 +7,7 @@ import {
   type Dvv,
   joinContext,
   parseVersion,
+  parseVersionVector,
   pruneVersionVector,
   syncVersions,
   updateVersions,
@@ -220,6 +221,34 @@ describe('dotted version vectors', () => {
   });
 });
 
+describe('counterMin', () => {
+  it('a replica that forgot a key mints a fresh dot, so a stale context does not cover the new write', () => {
+    const clock = new LamportClock();
+    const before = updateVersions([], {}, 'r1', 'old', clock.stamp('r1'), { counterMin: clock.value });
+    const staleContext = joinContext(before.siblings);
+    // The record is gone from r1 (reaped or wiped); r1 keeps its id and its clock.
+    const fresh = updateVersions([], {}, 'r1', 'new', clock.stamp('r1'), { counterMin: clock.value });
+    expect(fresh.version.dot.counter).toBeGreaterThan(before.version.dot.counter);
+    // A client that read only the old write replaces only what it saw: the new write survives.
+    const later = updateVersions(fresh.siblings, staleContext, 'r2', 'client', clock.stamp('r2'));
+    expect(later.siblings.map((v) => v.value)).toEqual(['new', 'client']);
+    // Without counterMin the forgotten dot is minted again and the stale context would swallow it.
+    const reused = updateVersions([], {}, 'r1', 'new', clock.stamp('r1'));
+    expect(reused.version.dot).toEqual(before.version.dot);
+  });
+
+  it('never lowers the counter below what the siblings or the context show, and rejects bad bounds', () => {
+    const clock = new LamportClock();
+    const s = updateVersions([], { r1: 7 }, 'r1', 'x', clock.stamp('r1'), { counterMin: 3 });
+    expect(s.version.dot).toEqual({ replica: 'r1', counter: 8 });
+    for (const counterMin of [0, -1, 1.5, Number.NaN, 2 ** 53]) {
+      expect(() => updateVersions([], {}, 'r1', 'x', clock.stamp('r1'), { counterMin })).toThrow(
+        InvalidClockError,
+      );
+    }
+  });
+});
+
 describe('bounded size', () => {
   it('prune keeps protected entries, then the largest counters', () => {
     expect(pruneVersionVector({ a: 5, b: 1, c: 9, d: 2 }, 2, ['b'])).toEqual({ b: 1, c: 9 });
@@ -273,6 +302,17 @@ describe('wire form', () => {
     );
   });
 
+  it('parseVersionVector checks a bare context and returns a fresh, sorted copy', () => {
+    expect(parseVersionVector(decode(encode({ b: 2, a: 1 })))).toEqual({ a: 1, b: 2 });
+    expect(Object.keys(parseVersionVector({ b: 2, a: 1 }))).toEqual(['a', 'b']);
+    for (const bad of [null, [], new Map(), { a: 0 }, { '': 1 }, JSON.parse('{"__proto__": 1}'), 'x']) {
+      expect(() => parseVersionVector(bad)).toThrow(InvalidClockError);
+    }
+    const big = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`r${i}`, 1]));
+    expect(parseVersionVector(big)).toEqual(big);
+    expect(() => parseVersionVector(big, { entriesMax: 32 })).toThrow(LimitExceededError);
+  });
+
   it('rejects malformed versions with typed errors only', () => {
     const good = {
       dot: { replica: 'r1', counter: 1 },
@@ -296,6 +336,7 @@ describe('wire form', () => {
       { ...good, stamp: undefined },
     ];
     expect(parseVersion(good)).toEqual(good);
+    expect(() => parseVersion({ ...good, context: new Map([['r2', 3]]) })).toThrow(InvalidClockError);
     for (const b of bad) expect(() => parseVersion(b)).toThrow(InvalidClockError);
     const big = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`r${i}`, 1]));
     expect(() => parseVersion({ ...good, context: big })).toThrow(LimitExceededError);

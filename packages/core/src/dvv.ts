@@ -208,13 +208,22 @@ export function discardSeen<T>(siblings: readonly Version<T>[], context: Version
 export interface UpdateOptions extends DvvOptions {
   /** Replicas whose context entries pruning must keep (the key's current owners). */
   keep?: Iterable<string>;
+  /**
+   * Lowest counter the new dot may get (default 1). A replica that can lose
+   * a key's history while it keeps its replica id (the record was reaped, or
+   * the disk was wiped under a running process) passes a value that only
+   * grows, such as its Lamport clock, so it never mints a dot twice: a stale
+   * client context that covers the old dot must not cover the new one.
+   */
+  counterMin?: number;
 }
 
 /**
  * A coordinating `replica` accepts a client write made with `context` (what
  * the client read; `{}` for a blind write). The new version gets the next dot
  * of `replica` for this key (one past anything the replica or the client has
- * seen from it), replaces every sibling the context covers, and sits beside
+ * seen from it, and at least `counterMin`), replaces every sibling the context
+ * covers, and sits beside
  * the concurrent rest. Returns the new sibling set and the new version.
  */
 export function updateVersions<T>(
@@ -227,7 +236,8 @@ export function updateVersions<T>(
 ): { siblings: Version<T>[]; version: Version<T> } {
   checkVersionVector(context, CLIENT_CONTEXT_ENTRIES_MAX, 'client context');
   checkReplicaId(replica);
-  let counter = vvGet(context, replica);
+  if (options.counterMin !== undefined) checkCounter(options.counterMin, 'counterMin');
+  let counter = Math.max(vvGet(context, replica), (options.counterMin ?? 1) - 1);
   for (const s of siblings) counter = Math.max(counter, vvGet(dvvHistory(s), replica));
   if (counter >= Number.MAX_SAFE_INTEGER)
     throw new LimitExceededError('counterMax', Number.MAX_SAFE_INTEGER, counter + 1);
@@ -272,8 +282,15 @@ function checkCounter(n: unknown, what: string): asserts n is number {
   }
 }
 
+function isPlainObject(x: unknown): x is Record<string, unknown> {
+  if (typeof x !== 'object' || x === null) return false;
+  const proto = Object.getPrototypeOf(x);
+  return proto === Object.prototype || proto === null;
+}
+
 function checkVersionVector(vv: unknown, entriesMax: number, what: string): asserts vv is VersionVector {
-  if (typeof vv !== 'object' || vv === null || Array.isArray(vv) || vv instanceof Uint8Array) {
+  // A Map (what decodeValue returns for a map with a non-text key) would pass as empty: refuse it.
+  if (!isPlainObject(vv)) {
     throw new InvalidClockError(`${what} must be a map of replica id to counter`);
   }
   const entries = Object.entries(vv);
@@ -282,6 +299,18 @@ function checkVersionVector(vv: unknown, entriesMax: number, what: string): asse
     checkReplicaId(k);
     checkCounter(v, `${what} counter of ${k}`);
   }
+}
+
+/**
+ * Check a version vector received from a peer (a client context in a write
+ * request) and return it typed, as a fresh object with keys in UTF-8 order.
+ * Throws InvalidClockError or LimitExceededError. The default bound is
+ * CLIENT_CONTEXT_ENTRIES_MAX, since a context joined from siblings may
+ * legitimately exceed `entriesMax` (updateVersions prunes what it keeps).
+ */
+export function parseVersionVector(x: unknown, options: DvvOptions = {}): VersionVector {
+  checkVersionVector(x, options.entriesMax ?? CLIENT_CONTEXT_ENTRIES_MAX, 'version vector');
+  return fromEntries(Object.entries(x));
 }
 
 /**
