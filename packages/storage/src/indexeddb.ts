@@ -9,7 +9,7 @@
  * every operation in call order. Nothing here touches a browser global until
  * a store is opened.
  */
-import { deleteDB, openDB, unwrap } from 'idb';
+import { type IDBPDatabase, unwrap, wrap } from 'idb';
 import { compareBytes, copyBytes } from './bytes.ts';
 import { QuotaExceededError, StorageIoError, StoreClosedError } from './errors.ts';
 import { resolveLimits } from './limits.ts';
@@ -42,6 +42,19 @@ export interface IndexedDbStoreOptions {
    * browser has it) or a cursor (everywhere). Default: records when available.
    */
   readonly scanWith?: 'records' | 'cursor';
+  /**
+   * The IndexedDB to use, e.g. a Storage Bucket's (`(await
+   * navigator.storageBuckets.open(name, { quota })).indexedDB`), which gives
+   * the store its own quota. Default `globalThis.indexedDB`.
+   */
+  readonly indexedDB?: IDBFactory;
+}
+
+/** The factory to open with; read only when a store is opened, never at module load. */
+function factoryOf(options: { readonly indexedDB?: IDBFactory }): IDBFactory {
+  const factory = options.indexedDB ?? globalThis.indexedDB;
+  if (factory === undefined) throw new StorageIoError('IndexedDB is not available in this environment');
+  return factory;
 }
 
 const DEFAULT_SCAN_PAGE_ENTRIES_MAX = 4096;
@@ -57,21 +70,21 @@ export async function openIndexedDbStore(name: string, options: IndexedDbStoreOp
   let store: IndexedDbStore | undefined;
   let db: IDBDatabase;
   try {
-    const wrapped = await openDB(name, IDB_SCHEMA_VERSION, {
-      upgrade(database) {
-        database.createObjectStore(IDB_OBJECT_STORE);
-      },
-      // Another connection wants to upgrade or delete this database: step aside rather than block it.
-      blocking() {
-        store?.closeBecause('the database was deleted or upgraded by another connection');
-      },
-      terminated() {
-        store?.closeBecause('the browser closed the database connection');
-      },
+    // idb's openDB always uses the global factory; this is the same plumbing over `factory`.
+    const request = factoryOf(options).open(name, IDB_SCHEMA_VERSION);
+    request.addEventListener('upgradeneeded', () => {
+      request.result.createObjectStore(IDB_OBJECT_STORE);
     });
-    db = unwrap(wrapped);
+    db = unwrap((await wrap(request)) as IDBPDatabase);
+    // Another connection wants to upgrade or delete this database: step aside rather than block it.
+    db.addEventListener('versionchange', () => {
+      store?.closeBecause('the database was deleted or upgraded by another connection');
+    });
+    db.addEventListener('close', () => {
+      store?.closeBecause('the browser closed the database connection');
+    });
   } catch (error) {
-    throw mapIdbError(error, `open ${name}`);
+    throw error instanceof StorageIoError ? error : mapIdbError(error, `open ${name}`);
   }
   if (!db.objectStoreNames.contains(IDB_OBJECT_STORE)) {
     db.close();
@@ -98,6 +111,8 @@ export interface DeleteIndexedDbStoreOptions {
    * briefly while their last transactions finish. Default 5000.
    */
   readonly blockedTimeoutMs?: number;
+  /** The factory the store was opened with (default `globalThis.indexedDB`). */
+  readonly indexedDB?: IDBFactory;
 }
 
 const DEFAULT_DELETE_BLOCKED_TIMEOUT_MS = 5000;
@@ -126,7 +141,9 @@ export async function deleteIndexedDbStore(
   });
   blockedTooLong.catch(() => {});
   try {
-    await Promise.race([deleteDB(name, { blocked: () => onBlocked?.() }), blockedTooLong]);
+    const request = factoryOf(options).deleteDatabase(name);
+    request.addEventListener('blocked', () => onBlocked?.());
+    await Promise.race([wrap(request), blockedTooLong]);
   } catch (error) {
     throw error instanceof StorageIoError ? error : mapIdbError(error, `delete ${name}`);
   } finally {
