@@ -3,7 +3,9 @@
  * lmdb, classic-level and node:sqlite (synchronous FULL and NORMAL) on the
  * Store contract's workloads, in one run.
  *
- *   node --conditions=source apps/bench/src/fs/compare-engines.ts [durationMs]
+ *   node --conditions=source apps/bench/src/fs/compare-engines.ts [trialMs]
+ *
+ * Each cell is the best of 3 trials of trialMs (default 300).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -12,7 +14,18 @@ import { formatOps, type Measurement } from '../harness.ts';
 import { openRawLevel, openRawLmdb, openRawSqlite, type RawEngine } from './engines.ts';
 import { batchedPut, concurrentPuts, makeKeys, pointGet, preload, scan, singlePut } from './workloads.ts';
 
-const durationMs = Number(process.argv[2] ?? 700);
+const durationMs = Number(process.argv[2] ?? 300);
+/** Trials per cell; the best is kept, since on a shared machine interference only ever slows a trial down. */
+const trials = 3;
+
+async function best(trial: () => Promise<Measurement>): Promise<Measurement> {
+  let top: Measurement | undefined;
+  for (let t = 0; t < trials; t++) {
+    const m = await trial();
+    if (!top || m.opsPerSec > top.opsPerSec) top = m;
+  }
+  return top!;
+}
 const preloadCount = 100_000;
 
 /** Keys whose unsigned-byte order differs from signed or length-first order. */
@@ -78,14 +91,14 @@ async function run(open: (dir: string) => RawEngine | Promise<RawEngine>): Promi
     const keys = makeKeys(preloadCount);
     await preload(engine, keys);
     const rows: Measurement[] = [
-      await singlePut(engine, true, { durationMs }),
-      await singlePut(engine, false, { durationMs }),
-      await concurrentPuts(engine, { durationMs }),
-      await batchedPut(engine, true, { durationMs }),
-      await batchedPut(engine, false, { durationMs }),
-      await pointGet(engine, keys, { durationMs }),
-      await scan(engine, false, { durationMs }),
-      await scan(engine, true, { durationMs }),
+      await best(() => singlePut(engine, true, { durationMs })),
+      await best(() => singlePut(engine, false, { durationMs })),
+      await best(() => concurrentPuts(engine, { durationMs })),
+      await best(() => batchedPut(engine, true, { durationMs })),
+      await best(() => batchedPut(engine, false, { durationMs })),
+      await best(() => pointGet(engine, keys, { durationMs })),
+      await best(() => scan(engine, false, { durationMs })),
+      await best(() => scan(engine, true, { durationMs })),
     ];
     for (const r of rows) console.log(`${r.name.padEnd(40)} ${formatOps(r.opsPerSec).padStart(9)}/s`);
     console.log(`${engine.name} unsigned byte order: ${ordered ? 'yes' : 'NO'}\n`);

@@ -104,6 +104,37 @@ export async function batchedPut(
   return perItem(m, batchSize);
 }
 
+/**
+ * Batches of keys that only grow (0xFE then a big-endian counter), like
+ * coordinator messages keyed by Lamport clock: they append at the end of the
+ * keyspace, so a B-tree touches few pages per commit. Reported per put.
+ */
+export async function batchedAppend(
+  t: Target,
+  durable: boolean,
+  options: { durationMs?: number } = {},
+): Promise<Measurement> {
+  const value = makeValue(5);
+  let counter = appendCounter;
+  const m = await measureAsync(
+    `${t.name} batch ${batchSize} append${durable ? ' durable' : ''}`,
+    () => {
+      const entries: (readonly [Uint8Array, Uint8Array])[] = [];
+      for (let i = 0; i < batchSize; i++) {
+        const key = new Uint8Array(9);
+        key[0] = 0xfe;
+        new DataView(key.buffer).setBigUint64(1, BigInt(counter++));
+        entries.push([key, value]);
+      }
+      return t.putMany(entries, durable);
+    },
+    { durationMs: options.durationMs, warmupMs: 100 },
+  );
+  appendCounter = counter + 1;
+  return perItem(m, batchSize);
+}
+let appendCounter = 0;
+
 /** `inFlight` writers, each awaiting its durable put before the next: the group-commit workload. */
 export async function concurrentPuts(t: Target, options: { durationMs?: number } = {}): Promise<Measurement> {
   const keys = writeKeys(33);
@@ -120,14 +151,17 @@ export async function concurrentPuts(t: Target, options: { durationMs?: number }
   const warmEnd = performance.now() + 100;
   await Promise.all(Array.from({ length: inFlight }, () => run(warmEnd, warm)));
   const count = { n: 0 };
+  const cpu0 = threadCpuMs();
   const start = performance.now();
   await Promise.all(Array.from({ length: inFlight }, () => run(start + durationMs, count)));
   const elapsedMs = performance.now() - start;
+  const cpuMs = threadCpuMs() - cpu0;
   return {
     name: `${t.name} put durable x${inFlight}`,
     ops: count.n,
     elapsedMs,
     opsPerSec: (count.n * 1000) / elapsedMs,
+    opsPerCpuSec: (count.n * 1000) / cpuMs,
   };
 }
 
@@ -170,5 +204,12 @@ export async function scan(
 }
 
 function perItem(m: Measurement, items: number): Measurement {
-  return { ...m, ops: m.ops * items, opsPerSec: m.opsPerSec * items };
+  const out: Measurement = { ...m, ops: m.ops * items, opsPerSec: m.opsPerSec * items };
+  if (m.opsPerCpuSec !== undefined) out.opsPerCpuSec = m.opsPerCpuSec * items;
+  return out;
+}
+
+function threadCpuMs(): number {
+  const u = process.threadCpuUsage();
+  return (u.user + u.system) / 1000;
 }
