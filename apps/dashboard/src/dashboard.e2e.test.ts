@@ -1,0 +1,235 @@
+/**
+ * The dashboard against a real cluster: the production build served by Vite
+ * preview, three Node peers in child processes (one SIGKILLed, then all),
+ * and Debian Chromium driven by Playwright. Screenshots go to
+ * apps/dashboard/test-results/ for a person to look at.
+ */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CoordinatorTiming } from '@tessera/coordinator';
+import { type Browser, chromium, type Page } from 'playwright';
+import { build, type PreviewServer, preview } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type PeerProcess,
+  spawnPeerProcess,
+} from '../../../packages/peer/src/testing/peer-process-control.ts';
+import { waitFor } from '../../../packages/peer/src/testing/wait.ts';
+import { chromiumLaunchOptions } from '../../../scripts/chromium.ts';
+
+const appDir = dirname(dirname(fileURLToPath(import.meta.url)));
+const resultsDir = join(appDir, 'test-results');
+
+// Short failure detection, so a killed peer turns down within seconds, with
+// enough slack that a loaded machine does not make live peers look suspect.
+const timing: Partial<CoordinatorTiming> = {
+  statePeriodMs: 250,
+  suspectAfterMs: 3000,
+  downAfterMs: 6000,
+  syncPeriodMs: 1000,
+  syncIntervalMinMs: 200,
+};
+// Bounds for polling and setup: generous, because the machine running the test may be loaded.
+const waitMs = 30_000;
+const setupMs = 120_000;
+
+let workDir: string;
+let server: PreviewServer | undefined;
+let browser: Browser | undefined;
+let page: Page;
+const peers: PeerProcess[] = [];
+let baseUrl: string;
+let a: PeerProcess;
+let b: PeerProcess;
+let c: PeerProcess;
+const cluster = `dash-${crypto.randomUUID()}`;
+
+const wsAddress = (peer: PeerProcess): string => {
+  const address = peer.multiaddrs.find((m) => m.includes('/ws/'));
+  if (address === undefined) throw new Error(`no WebSockets address in ${peer.multiaddrs.join(' ')}`);
+  return address;
+};
+const tcpAddress = (peer: PeerProcess): string => {
+  const address = peer.multiaddrs.find((m) => !m.includes('/ws'));
+  if (address === undefined) throw new Error(`no TCP address in ${peer.multiaddrs.join(' ')}`);
+  return address;
+};
+const listenOf = (peer: PeerProcess): string[] =>
+  peer.multiaddrs.map((m) => m.slice(0, m.lastIndexOf('/p2p/')));
+
+async function startPeer(config: Parameters<typeof spawnPeerProcess>[0]): Promise<PeerProcess> {
+  const peer = await spawnPeerProcess(config);
+  peers.push(peer);
+  return peer;
+}
+
+/** Each row of the Peers table as the page shows it. */
+function peerRows(): Promise<{ id: string; status: string; role: string; transport: string }[]> {
+  return page.$$eval('[data-testid="peers-table"] tbody tr[data-peer]', (rows) =>
+    rows.map((row) => ({
+      id: row.getAttribute('data-peer') ?? '',
+      status: row.getAttribute('data-status') ?? '',
+      role: row.children[2]?.textContent ?? '',
+      transport: row.querySelector('[data-testid="transport"]')?.textContent ?? '',
+    })),
+  );
+}
+
+const statusOf = async (id: string) => (await peerRows()).find((row) => row.id === id)?.status;
+
+beforeAll(async () => {
+  workDir = await mkdtemp(join(tmpdir(), 'tessera-dashboard-'));
+  await mkdir(resultsDir, { recursive: true });
+  const outDir = join(workDir, 'dist');
+  const configFile = join(appDir, 'vite.config.ts');
+  // Vitest sets NODE_ENV=test, which would make Vite bundle React's development build.
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({ configFile, logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+  } finally {
+    process.env.NODE_ENV = nodeEnv;
+  }
+  server = await preview({
+    configFile,
+    logLevel: 'warn',
+    build: { outDir },
+    preview: { host: '127.0.0.1', port: 0, strictPort: false, open: false },
+  });
+  const address = server.httpServer.address();
+  if (address === null || typeof address === 'string') throw new Error('preview server has no port');
+  baseUrl = `http://127.0.0.1:${address.port}`;
+
+  a = await startPeer({ cluster, timing, dataDir: join(workDir, 'a') });
+  [b, c] = await Promise.all([
+    startPeer({ cluster, timing, bootstrap: [tcpAddress(a)] }),
+    startPeer({ cluster, timing, bootstrap: [tcpAddress(a)] }),
+  ]);
+  browser = await chromium.launch({ ...chromiumLaunchOptions(), headless: true });
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+}, setupMs);
+
+afterAll(async () => {
+  await browser?.close();
+  await Promise.all(peers.map((peer) => peer.kill()));
+  await server?.close();
+  await rm(workDir, { recursive: true, force: true });
+}, setupMs);
+
+describe('dashboard against a three-peer cluster', () => {
+  it('shows every peer up, the coordinator log, jobs, a SIGKILLed peer going down, and stale data while cut off', {
+    timeout: setupMs,
+  }, async () => {
+    const query = new URLSearchParams({ cluster, peer: wsAddress(a) });
+    for (const [field, value] of Object.entries(timing)) query.set(field, String(value));
+    await page.goto(`${baseUrl}/?${query}`);
+
+    // Peers: the three Node peers and this tab, all up; the tab attached to A over WebSockets.
+    await waitFor(async () => (await peerRows()).filter((row) => row.status === 'up').length === 4, {
+      timeoutMs: waitMs,
+      what: 'four peers up in the table',
+    });
+    const rows = await peerRows();
+    const selfId = await page.evaluate(() => window.tesseraDashboard?.peer?.id);
+    expect(rows.map((row) => row.id).sort()).toEqual([a.id, b.id, c.id, selfId].sort());
+    expect(rows.find((row) => row.id === selfId)?.role).toBe('client');
+    for (const node of [a, b, c]) expect(rows.find((row) => row.id === node.id)?.role).toBe('owner');
+    expect(await page.getAttribute('[data-testid="connection-bar"]', 'data-phase')).toBe('attached');
+    await waitFor(async () => (await peerRows()).find((row) => row.id === a.id)?.transport === 'WebSockets', {
+      timeoutMs: waitMs,
+      what: 'the connection to A shown as WebSockets',
+    });
+    await waitFor(
+      async () => (await page.textContent('[data-testid="peers-summary"]'))?.includes('4 of 4 up'),
+      {
+        timeoutMs: waitMs,
+        what: 'the summary saying 4 of 4 up',
+      },
+    );
+    await page.screenshot({ path: join(resultsDir, 'peers-up.png') });
+
+    // Coordinator log: B's message arrives; the keyboard reaches the Log tab; the peer filter keeps only B's.
+    b.send({ cmd: 'publish', payload: 'hello from B' });
+    c.send({ cmd: 'publish', payload: 'hello from C' });
+    await page.focus('#tab-peers');
+    await page.keyboard.press('ArrowRight');
+    expect(await page.getAttribute('#tab-log', 'aria-selected')).toBe('true');
+    await waitFor(() => page.$(`[data-testid="log-origin"] option[value="${b.id}"]`), {
+      timeoutMs: waitMs,
+      what: 'B in the log origin filter',
+    });
+    await waitFor(() => page.$(`[data-testid="log-origin"] option[value="${c.id}"]`), {
+      timeoutMs: waitMs,
+      what: 'C in the log origin filter',
+    });
+    await page.selectOption('[data-testid="log-origin"]', b.id);
+    const origins = await page.$$eval('[data-testid="log-table"] tbody tr', (trs) =>
+      trs.map((tr) => [tr.getAttribute('data-from'), tr.textContent ?? '']),
+    );
+    expect(origins.length).toBeGreaterThan(0);
+    expect(origins.every(([from]) => from === b.id)).toBe(true);
+    expect(origins.some(([, text]) => text?.includes('hello from B'))).toBe(true);
+    await page.screenshot({ path: join(resultsDir, 'log-filtered.png') });
+
+    // Jobs: a real job record of the tab's own peer, updated through the coordinator's job API.
+    await page.evaluate(async () => {
+      const jobs = window.tesseraDashboard?.peer?.coordinator.jobs;
+      if (jobs === undefined) throw new Error('no peer');
+      const job = await jobs.create({ kind: 'migrate', slots: [[0, 99]], total: 100, status: 'running' });
+      await jobs.update(job.id, { done: 40 });
+    });
+    await page.click('#tab-jobs');
+    const progress = await waitFor(
+      () =>
+        page.$eval('[data-testid="jobs-table"] progress', (p) => [
+          p.getAttribute('value'),
+          p.getAttribute('max'),
+        ]),
+      { timeoutMs: waitMs, what: 'a job progress bar' },
+    );
+    expect(progress).toEqual(['40', '100']);
+    await page.screenshot({ path: join(resultsDir, 'jobs.png') });
+
+    // SIGKILL C: its row turns down; the others stay up.
+    await page.click('#tab-peers');
+    await c.kill();
+    await waitFor(
+      async () => {
+        const after = await peerRows();
+        return after.every((row) => row.status === (row.id === c.id ? 'down' : 'up'));
+      },
+      { timeoutMs: waitMs, what: 'C shown down after SIGKILL and the others up' },
+    );
+    expect(await page.getAttribute('#panel', 'data-stale')).toBe('false');
+    await page.screenshot({ path: join(resultsDir, 'peer-down.png') });
+
+    // Cut off: with A and B killed too, the last view is kept, marked stale, and the bar says reconnecting.
+    await Promise.all([a.kill(), b.kill()]);
+    await waitFor(() => page.$('[data-testid="stale-banner"]'), {
+      timeoutMs: waitMs,
+      what: 'the stale banner',
+    });
+    expect(await page.getAttribute('#panel', 'data-stale')).toBe('true');
+    expect(await page.getAttribute('[data-testid="connection-bar"]', 'data-phase')).toBe('reconnecting');
+    // The last live view is kept (not cleared, not repainted by the tab's own failure detector).
+    expect((await peerRows()).map((row) => row.id).sort()).toEqual([a.id, b.id, c.id, selfId].sort());
+    await page.screenshot({ path: join(resultsDir, 'stale.png') });
+
+    // A comes back on the same addresses and data: the tab redials it and the view is live again.
+    const restarted = await startPeer({ cluster, timing, dataDir: join(workDir, 'a'), listen: listenOf(a) });
+    expect(restarted.id).toBe(a.id);
+    await waitFor(
+      async () =>
+        (await page.getAttribute('[data-testid="connection-bar"]', 'data-phase')) === 'attached' &&
+        (await page.$('[data-testid="stale-banner"]')) === null,
+      { timeoutMs: waitMs, what: 'reattached and no longer stale' },
+    );
+    await waitFor(async () => (await statusOf(a.id)) === 'up' && (await statusOf(b.id)) === 'down', {
+      timeoutMs: waitMs,
+      what: 'A up again and B down',
+    });
+    await page.screenshot({ path: join(resultsDir, 'reconnected.png') });
+  });
+});
