@@ -232,6 +232,41 @@ describe('indexeddb store', () => {
     await deleteIndexedDbStore(name);
   });
 
+  it('commits concurrent writes and sequential reads in shared transactions (group commit)', async () => {
+    const name = uniqueName();
+    const store = await openIndexedDbStore(name);
+    // Count the transactions the store opens, by mode and durability.
+    const opened: string[] = [];
+    const transaction = IDBDatabase.prototype.transaction;
+    IDBDatabase.prototype.transaction = function (
+      this: IDBDatabase,
+      ...args: Parameters<IDBDatabase['transaction']>
+    ) {
+      opened.push(`${args[1] ?? 'readonly'}:${args[2]?.durability ?? 'default'}`);
+      return transaction.apply(this, args);
+    } as IDBDatabase['transaction'];
+    try {
+      const writes: Promise<void>[] = [];
+      for (let i = 0; i < 64; i++) writes.push(store.put(bytes(i), bytes(i)));
+      writes.push(store.put(bytes(100), bytes(1), { durable: false }));
+      await Promise.all(writes);
+      expect(opened).toEqual(['readwrite:strict']);
+
+      opened.length = 0;
+      for (let i = 0; i < 20; i++) expect(await store.get(bytes(i))).toEqual(bytes(i));
+      expect(opened).toEqual(['readonly:relaxed']);
+
+      // A durable write never rides in a relaxed transaction.
+      opened.length = 0;
+      await Promise.all([store.put(bytes(1), bytes(2), { durable: false }), store.put(bytes(2), bytes(3))]);
+      expect(opened).toEqual(['readwrite:relaxed', 'readwrite:strict']);
+    } finally {
+      IDBDatabase.prototype.transaction = transaction;
+    }
+    await store.close();
+    await deleteIndexedDbStore(name);
+  });
+
   it('groups concurrent writes without losing order or atomicity', async () => {
     const name = uniqueName();
     const store = await openIndexedDbStore(name, { groupOpsMax: 50 });
