@@ -101,7 +101,7 @@ export class MemberDialer {
 
 // Addresses come from other peers' node state: parse defensively and keep
 // only those that name this member, so a peer cannot point us at another id.
-function dialable(id: string, addresses: readonly string[]): Multiaddr[] {
+export function dialable(id: string, addresses: readonly string[]): Multiaddr[] {
   const out: Multiaddr[] = [];
   for (const text of addresses) {
     if (typeof text !== 'string') continue;

@@ -15,14 +15,31 @@ import {
   type PublishInput,
 } from '@tessera/coordinator';
 import { InvalidArgumentError } from '@tessera/core';
+import {
+  type DatabaseReplication,
+  Replicator,
+  type ReplicatorLimits,
+  type UnderReplication,
+} from '@tessera/replication';
 import type { Store } from '@tessera/storage';
 import { BOOTSTRAP_RETRY_DEFAULT, Bootstrapper, type BootstrapRetry, parseBootstrap } from './bootstrap.ts';
+import {
+  type DataReadOptions,
+  type DataReadResult,
+  type DataWriteOptions,
+  type DataWriteResult,
+  KvData,
+  routingKeyOfRecord,
+} from './data.ts';
 import { PeerStoppedError } from './errors.ts';
 import { loadOrCreateIdentity } from './identity.ts';
 import type { TesseraLibp2p } from './libp2p-services.ts';
+import { MembershipPlacement, NO_SLOT_MAP, type SlotLookup, servingMember } from './liveness.ts';
 import { MEMBER_DIALING_DEFAULT, MemberDialer, type MemberDialing } from './member-dialer.ts';
 import { Libp2pNetwork } from './network.ts';
 import { GOSSIP_BYTES_MAX_DEFAULT } from './network-limits.ts';
+import { REPAIR_PERIODS_DEFAULT, type RepairPeriods, RepairScheduler } from './repair-scheduler.ts';
+import { Libp2pReplicaTransport, type ReplicaTransportOptions } from './replica-transport.ts';
 
 /** `owner` holds slots; `client` routes to owners. */
 export type PeerRole = 'owner' | 'client';
@@ -37,6 +54,26 @@ export interface PeerNetworkOptions {
   readonly gossipBytesMax?: number;
   /** Inbound request streams open at once per connection. Default 32. */
   readonly inboundStreamsMax?: number;
+}
+
+/** The data plane: where slots live, defaults, limits and repair periods. */
+export interface PeerReplicationOptions {
+  /**
+   * Slot ownership. Until the coordinator's slot map is wired in, the
+   * default is `NO_SLOT_MAP` (no owners: every read and write fails with
+   * `QuorumNotReachedError`); tests pass a fixed map (replication's
+   * `StaticPlacement` works as a `SlotLookup`). It can be swapped later
+   * through `peer.placement.slots`.
+   */
+  readonly slots?: SlotLookup;
+  /** Default replication factor N and consistency. Default `{ replicationFactor: 3, consistency: 'quorum' }`. */
+  readonly defaults?: DatabaseReplication;
+  /** Replicator tunables (`requestTimeoutMs`, `hintsMax`, `tombstoneGraceMs`, …). */
+  readonly limits?: Partial<ReplicatorLimits>;
+  /** Bounds of the `/tessera/replication/1.0.0` transport. */
+  readonly transport?: ReplicaTransportOptions;
+  /** Periods of hint replay, anti-entropy and tombstone reaping. */
+  readonly repair?: Partial<RepairPeriods>;
 }
 
 /** Options common to Node and browser peers. */
@@ -62,6 +99,8 @@ export interface PeerOptions {
   readonly limits?: Partial<CoordinatorLimits>;
   /** Where dropped frames and failures are reported; silent by default. */
   readonly logger?: CoordinatorLogger;
+  /** The replication data plane (`put`, `get`, `delete`). */
+  readonly replication?: PeerReplicationOptions;
 }
 
 /** What each platform entry supplies. */
@@ -96,6 +135,22 @@ export interface Peer {
   readonly network: Libp2pNetwork;
   /** The underlying libp2p node (advanced use). */
   readonly libp2p: TesseraLibp2p;
+  /** Writes `value` (any CBOR value) under `key`; resolves once W owners hold it durably. */
+  put(key: string | Uint8Array, value: unknown, options?: DataWriteOptions): Promise<DataWriteResult>;
+  /** Reads `key` from R owners; the newest version wins, behind owners are repaired. */
+  get(key: string | Uint8Array, options?: DataReadOptions): Promise<DataReadResult>;
+  /** Writes a tombstone for `key`; resolves once W owners hold it durably. */
+  delete(key: string | Uint8Array, options?: DataWriteOptions): Promise<DataWriteResult>;
+  /** Slots where some co-owner may be missing data, as this peer knows it (heals through repair). */
+  underReplicatedSlots(): UnderReplication;
+  /** The Replicator (record-level API, hint and repair reports). */
+  readonly replicator: Replicator;
+  /** The replication transport (with `stats`). */
+  readonly replicaTransport: Libp2pReplicaTransport;
+  /** Slot lookup plus liveness from the membership view; `placement.slots` can be replaced. */
+  readonly placement: MembershipPlacement;
+  /** The repair task scheduler (`runNow`, `stats`). */
+  readonly repair: RepairScheduler;
   /** Dials a multiaddr once (no retry); rejects on failure. */
   dial(address: string, options?: { timeoutMs?: number }): Promise<void>;
   /** Stops everything this peer started; the store stays open. Safe to call twice. */
@@ -157,6 +212,56 @@ export async function createPeerOn(platform: Platform, options: PeerOptions): Pr
     await node.stop();
     throw err;
   }
+  const replicationOptions = options.replication ?? {};
+  const replicaTransport = new Libp2pReplicaTransport(node, {
+    addressesOf: (peer) => coordinator.members().find((member) => member.id === peer)?.state.addresses ?? [],
+    ...replicationOptions.transport,
+  });
+  const placement = new MembershipPlacement(
+    coordinator,
+    node.peerId.toString(),
+    replicationOptions.slots ?? NO_SLOT_MAP,
+  );
+  let replicator: Replicator;
+  try {
+    await replicaTransport.start();
+    replicator = await Replicator.open({
+      transport: replicaTransport,
+      placement,
+      store: options.storage,
+      timers: realTimers,
+      routingKeyOf: routingKeyOfRecord,
+      ...(replicationOptions.defaults === undefined ? {} : { replication: replicationOptions.defaults }),
+      ...(replicationOptions.limits === undefined ? {} : { limits: replicationOptions.limits }),
+    });
+  } catch (err) {
+    placement.close();
+    await replicaTransport.stop();
+    await coordinator.stop().catch(() => undefined);
+    await network.stop();
+    await node.stop();
+    throw err;
+  }
+  const repairLog = node.logger.forComponent('tessera:repair');
+  const repair = new RepairScheduler(
+    realTimers,
+    { ...REPAIR_PERIODS_DEFAULT, ...replicationOptions.repair },
+    {
+      hintReplay: () => replicator.replayHints(),
+      antiEntropy: () => replicator.antiEntropy(),
+      tombstoneReap: () => replicator.reapTombstones(),
+    },
+    (message, err) => repairLog('%s: %e', message, err),
+  );
+  // An owner that comes back gets its hints at once and is compared, instead of at the next period.
+  const stopWatchingReturns = coordinator.on('member', ({ member, previous }) => {
+    if (previous !== null && servingMember(member) && !servingMember(previous)) {
+      repair.runNow('hintReplay');
+      repair.runNow('antiEntropy');
+    }
+  });
+  const data = new KvData(() => replicator);
+  repair.start();
   bootstrapper.start();
   memberDialer.start();
 
@@ -175,6 +280,14 @@ export async function createPeerOn(platform: Platform, options: PeerOptions): Pr
     coordinator,
     network,
     libp2p: node,
+    put: (key, value, putOptions) => data.put(key, value, putOptions),
+    get: (key, getOptions) => data.get(key, getOptions),
+    delete: (key, deleteOptions) => data.delete(key, deleteOptions),
+    underReplicatedSlots: () => replicator.underReplicatedSlots(),
+    replicator,
+    replicaTransport,
+    placement,
+    repair,
     async dial(address, dialOptions) {
       if (stopping !== undefined) throw new PeerStoppedError();
       const [target] = parseBootstrap([address]);
@@ -186,6 +299,11 @@ export async function createPeerOn(platform: Platform, options: PeerOptions): Pr
       stopping ??= (async () => {
         bootstrapper.stop();
         memberDialer.stop();
+        stopWatchingReturns();
+        await repair.stop();
+        await replicator.close();
+        placement.close();
+        await replicaTransport.stop();
         // The coordinator says goodbye (an `exiting` state) while the network is up.
         await coordinator.stop();
         await network.stop();

@@ -20,6 +20,12 @@ export interface PeerProcess {
   /** Every event line printed so far (after `ready`). */
   readonly events: PeerProcessEvent[];
   send(command: object): void;
+  /**
+   * Sends a data-plane command (`put`, `get`, `delete`, `placement`,
+   * `underReplicated`, `hintCount`) and resolves with its result; rejects
+   * with an Error carrying the remote `name`, `code` and `acknowledged`.
+   */
+  call<T = unknown>(command: object, timeoutMs?: number): Promise<T>;
   /** Sends SIGKILL and waits for the exit. */
   kill(): Promise<void>;
   /** Asks for a clean stop and waits for the exit (SIGKILL after `timeoutMs`). */
@@ -48,6 +54,8 @@ export function spawnPeerProcess(config: PeerProcessConfig, readyTimeoutMs = 30_
     stderr = (stderr + chunk.toString()).slice(-4000);
   });
   const events: PeerProcessEvent[] = [];
+  let nextCallId = 1;
+  const pending = new Map<number, (event: PeerProcessEvent) => void>();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -64,6 +72,10 @@ export function spawnPeerProcess(config: PeerProcessConfig, readyTimeoutMs = 30_
       } catch {
         return;
       }
+      if (parsed.event === 'result') {
+        pending.get(parsed.id as number)?.(parsed);
+        return;
+      }
       if (parsed.event !== 'ready') {
         events.push(parsed);
         return;
@@ -76,6 +88,40 @@ export function spawnPeerProcess(config: PeerProcessConfig, readyTimeoutMs = 30_
         events,
         send(command) {
           child.stdin?.write(`${JSON.stringify(command)}\n`);
+        },
+        call<T>(command: object, timeoutMs = 30_000) {
+          const id = nextCallId++;
+          return new Promise<T>((resolveCall, rejectCall) => {
+            const callTimer = setTimeout(() => {
+              pending.delete(id);
+              rejectCall(
+                new Error(`peer process gave no result for ${JSON.stringify(command)} in ${timeoutMs} ms`),
+              );
+            }, timeoutMs);
+            const onExit = () => {
+              clearTimeout(callTimer);
+              pending.delete(id);
+              rejectCall(new Error('peer process exited'));
+            };
+            child.once('exit', onExit);
+            pending.set(id, (event) => {
+              clearTimeout(callTimer);
+              child.off('exit', onExit);
+              pending.delete(id);
+              if (event.ok) {
+                resolveCall(event.result as T);
+                return;
+              }
+              const remote = event.error as {
+                name: string;
+                code: string;
+                message: string;
+                acknowledged?: number;
+              };
+              rejectCall(Object.assign(new Error(remote.message), remote));
+            });
+            child.stdin?.write(`${JSON.stringify({ ...command, id })}\n`);
+          });
         },
         async kill() {
           if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -8,9 +8,11 @@
  */
 import { createInterface } from 'node:readline';
 import type { CoordinatorTiming } from '@tessera/coordinator';
+import { StaticPlacement } from '@tessera/replication/testing';
 import { openMemoryStore, type Store } from '@tessera/storage';
 import { openFsStore } from '@tessera/storage-fs';
 import { createPeer } from '../index.ts';
+import type { PeerReplicationOptions } from '../peer.ts';
 
 /** What the spawning test passes as the first argument. */
 export interface PeerProcessConfig {
@@ -20,6 +22,8 @@ export interface PeerProcessConfig {
   /** Directory of a filesystem store, kept across restarts (identity, log, incarnation); memory store when omitted. */
   readonly dataDir?: string;
   readonly timing?: Partial<CoordinatorTiming>;
+  /** Replication options that survive JSON (no slot lookup: send a `placement` command). */
+  readonly replication?: Omit<PeerReplicationOptions, 'slots'>;
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as PeerProcessConfig;
@@ -37,6 +41,7 @@ const peer = await createPeer({
   ...(config.timing === undefined ? {} : { timing: config.timing }),
   bootstrapRetry: { delayMsMin: 100, delayMsMax: 1000 },
   memberDialing: { intervalMs: 500 },
+  ...(config.replication === undefined ? {} : { replication: config.replication }),
 });
 
 peer.network.onRequest(async (data, from) => {
@@ -65,6 +70,57 @@ peer.on('message', ({ message, source }) => {
   if (source !== 'local') out({ event: 'message', payload: message.payload, source });
 });
 
+/** Data-plane commands carry an `id`; the answer is `{ event: 'result', id, ok, result | error }`. */
+interface DataCommand {
+  readonly cmd: string;
+  readonly id: number;
+  readonly key?: string;
+  readonly value?: unknown;
+  readonly options?: object;
+  readonly peers?: string[];
+  readonly ownersPerSlot?: number;
+}
+
+async function runData(command: DataCommand): Promise<unknown> {
+  switch (command.cmd) {
+    case 'placement':
+      peer.placement.slots = new StaticPlacement(command.peers ?? [], command.ownersPerSlot ?? 3);
+      return null;
+    case 'put':
+      return await peer.put(command.key ?? '', command.value, command.options);
+    case 'get':
+      return await peer.get(command.key ?? '', command.options);
+    case 'delete':
+      return await peer.delete(command.key ?? '', command.options);
+    case 'underReplicated':
+      return peer.underReplicatedSlots();
+    case 'hintCount':
+      return peer.replicator.hintCount;
+    default:
+      throw new Error(`unknown command ${command.cmd}`);
+  }
+}
+
+function answer(command: DataCommand): void {
+  runData(command).then(
+    (result) => out({ event: 'result', id: command.id, ok: true, result }),
+    (err: unknown) => {
+      const error = err as { name?: string; code?: string; message?: string; acknowledged?: number };
+      out({
+        event: 'result',
+        id: command.id,
+        ok: false,
+        error: {
+          name: error.name,
+          code: error.code,
+          message: error.message,
+          acknowledged: error.acknowledged,
+        },
+      });
+    },
+  );
+}
+
 let stopping = false;
 async function shutdown(): Promise<void> {
   if (stopping) return;
@@ -76,7 +132,11 @@ async function shutdown(): Promise<void> {
 
 createInterface({ input: process.stdin })
   .on('line', (line) => {
-    const command = JSON.parse(line) as { cmd: string; text?: string; payload?: unknown };
+    const command = JSON.parse(line) as { cmd: string; id?: number; text?: string; payload?: unknown };
+    if (typeof command.id === 'number') {
+      answer(command as DataCommand);
+      return;
+    }
     if (command.cmd === 'broadcast') peer.network.broadcast(new TextEncoder().encode(command.text ?? ''));
     if (command.cmd === 'connected') out({ event: 'connected', peers: peer.network.connectedPeers() });
     if (command.cmd === 'publish') {

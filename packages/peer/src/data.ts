@@ -1,0 +1,161 @@
+/**
+ * The peer's plain key-value API over the Replicator. A key `k` of database
+ * `db` is the object `encodeKey('O', [db, 'kv', bytes(k)])` of the built-in
+ * collection `kv` (the relay's layout), routed by the user key itself, so
+ * its slot is Redis' `CLUSTER KEYSLOT k`. Values are any standard-CBOR value
+ * (`encodeValue` / `decodeValue`); a `Uint8Array` is stored as a CBOR byte
+ * string and read back as one.
+ */
+import { decodeKey, decodeValue, encodeKey, encodeValue, InvalidArgumentError } from '@tessera/core';
+import type { Consistency, Replicator, Version, VersionVector, WriteResult } from '@tessera/replication';
+
+/** The built-in collection plain key-value records live in. */
+export const KV_COLLECTION = 'kv';
+/** The database used when an operation names none (Redis' database 0). */
+export const DEFAULT_DATABASE = 0;
+
+/** A database name or number (a key tuple element). */
+export type Database = string | number;
+
+/** Options of `peer.put` and `peer.delete`. */
+export interface DataWriteOptions {
+  /** `one`, `quorum` (the database default), `all`, or `{ w }`. */
+  readonly consistency?: Consistency;
+  /** A retry with the same key and idempotency key is a no-op that returns the first result. */
+  readonly idempotencyKey?: string;
+  /** Default `DEFAULT_DATABASE` (0). */
+  readonly database?: Database;
+  /** A read's `context`: replace exactly the versions that read saw (default: all the coordinating owner has seen). */
+  readonly context?: VersionVector;
+}
+
+/** Options of `peer.get`. */
+export interface DataReadOptions {
+  /** `one`, `quorum` (the database default), `all`, or `{ r }`. */
+  readonly consistency?: Consistency;
+  readonly database?: Database;
+}
+
+/** A losing concurrent version, kept until a write replaces it. */
+export interface DataSibling {
+  readonly deleted: boolean;
+  readonly value?: unknown;
+  readonly version: Version;
+}
+
+/** What `peer.get` returns. */
+export interface DataReadResult {
+  /** True when the newest version is a value (not a tombstone, not absent). */
+  readonly found: boolean;
+  /** The decoded value, when found. */
+  readonly value?: unknown;
+  /** The winning version; absent when no owner had the key. */
+  readonly version?: Version;
+  /** Losing concurrent versions, highest first. */
+  readonly siblings: readonly DataSibling[];
+  /** Pass to `put` as `context` to replace exactly what this read saw. */
+  readonly context: VersionVector;
+  /** Owners that answered. */
+  readonly answered: number;
+  /** R. */
+  readonly required: number;
+}
+
+export type DataWriteResult = WriteResult;
+
+const encoder = new TextEncoder();
+
+function userKeyBytes(key: string | Uint8Array): Uint8Array {
+  if (typeof key === 'string') return encoder.encode(key);
+  if (key instanceof Uint8Array) return key;
+  throw new InvalidArgumentError('key must be a string or a Uint8Array');
+}
+
+function databaseOf(database: Database | undefined): Database {
+  const db = database ?? DEFAULT_DATABASE;
+  if (typeof db === 'string' ? db.length === 0 : !Number.isSafeInteger(db)) {
+    throw new InvalidArgumentError('database must be a non-empty string or a safe integer');
+  }
+  return db;
+}
+
+/** The record key of a plain key-value key. */
+export function kvRecordKey(key: string | Uint8Array, database?: Database): Uint8Array {
+  const bytes = userKeyBytes(key);
+  if (bytes.length === 0) throw new InvalidArgumentError('key must not be empty');
+  return encodeKey('O', [databaseOf(database), KV_COLLECTION, bytes]);
+}
+
+/**
+ * The routing bytes of a record key: the user key of a kv object, else the
+ * key itself. The Replicator uses it where it has only the record key.
+ */
+export function routingKeyOfRecord(recordKey: Uint8Array): Uint8Array {
+  try {
+    const { category, elements } = decodeKey(recordKey);
+    const userKey = elements[2];
+    if (category === 'O' && elements[1] === KV_COLLECTION && userKey instanceof Uint8Array) return userKey;
+  } catch {
+    // Not a tuple key: route by its bytes.
+  }
+  return recordKey;
+}
+
+/** `put`, `get` and `delete` of plain keys through a Replicator. */
+export class KvData {
+  readonly #replicator: () => Replicator;
+
+  /** `replicator` is a getter so the API can be built before the Replicator opens. */
+  constructor(replicator: () => Replicator) {
+    this.#replicator = replicator;
+  }
+
+  async put(
+    key: string | Uint8Array,
+    value: unknown,
+    options: DataWriteOptions = {},
+  ): Promise<DataWriteResult> {
+    if (value === undefined) throw new InvalidArgumentError('value must not be undefined (use delete)');
+    const routingKey = userKeyBytes(key);
+    const recordKey = kvRecordKey(routingKey, options.database);
+    return this.#replicator().put(recordKey, encodeValue(value), {
+      routingKey,
+      ...(options.consistency === undefined ? {} : { consistency: options.consistency }),
+      ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
+      ...(options.context === undefined ? {} : { context: options.context }),
+    });
+  }
+
+  async delete(key: string | Uint8Array, options: DataWriteOptions = {}): Promise<DataWriteResult> {
+    const routingKey = userKeyBytes(key);
+    const recordKey = kvRecordKey(routingKey, options.database);
+    return this.#replicator().delete(recordKey, {
+      routingKey,
+      ...(options.consistency === undefined ? {} : { consistency: options.consistency }),
+      ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
+      ...(options.context === undefined ? {} : { context: options.context }),
+    });
+  }
+
+  async get(key: string | Uint8Array, options: DataReadOptions = {}): Promise<DataReadResult> {
+    const routingKey = userKeyBytes(key);
+    const recordKey = kvRecordKey(routingKey, options.database);
+    const read = await this.#replicator().get(recordKey, {
+      routingKey,
+      ...(options.consistency === undefined ? {} : { consistency: options.consistency }),
+    });
+    return {
+      found: read.found,
+      ...(read.value === undefined ? {} : { value: decodeValue(read.value) }),
+      ...(read.version === undefined ? {} : { version: read.version }),
+      siblings: read.siblings.map((sibling) => ({
+        deleted: sibling.deleted,
+        ...(sibling.value === undefined ? {} : { value: decodeValue(sibling.value) }),
+        version: sibling.version,
+      })),
+      context: read.context,
+      answered: read.answered,
+      required: read.required,
+    };
+  }
+}

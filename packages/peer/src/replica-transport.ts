@@ -1,0 +1,281 @@
+/**
+ * Replication's `ReplicaTransport` over libp2p: protocol
+ * `/tessera/replication/1.0.0`, one request and one reply per stream, each
+ * one length-prefixed frame (`lpStream`, unsigned varint length) holding
+ * replication's CBOR frame as is (docs/spec/replication.md). The frame
+ * contents are checked by replication; this layer bounds sizes, time and
+ * concurrency, and never lets a peer's bytes throw out of a handler.
+ */
+import type { Connection, Logger, Stream } from '@libp2p/interface';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { lpStream } from '@libp2p/utils';
+import { InvalidArgumentError, LimitExceededError, TesseraError } from '@tessera/core';
+import {
+  type FrameHandler,
+  REPLICATION_PROTOCOL,
+  type ReplicaTransport,
+  frameBytesMax as replicationFrameBytesMax,
+} from '@tessera/replication';
+import { PeerStoppedError, PeerUnreachableError, RequestTimeoutError } from './errors.ts';
+import type { TesseraLibp2p } from './libp2p-services.ts';
+import { dialable } from './member-dialer.ts';
+import {
+  REPLICA_INBOUND_STREAMS_MAX_DEFAULT,
+  REPLICA_OUTBOUND_STREAMS_MAX_DEFAULT,
+  REPLICA_REQUEST_TIMEOUT_MS_DEFAULT,
+  REPLICA_REQUESTS_IN_FLIGHT_MAX_DEFAULT,
+  REPLICA_REQUESTS_QUEUED_MAX_DEFAULT,
+} from './network-limits.ts';
+
+/** Bounds of the replication transport. */
+export interface ReplicaTransportOptions {
+  /** Largest request or reply frame in bytes; replication's `frameBytesMax` (4 MiB) by default. */
+  readonly frameBytesMax?: number;
+  /** Bound on serving one inbound request (read, handle, reply), ms. Outbound requests use the caller's `timeoutMs`. */
+  readonly requestTimeoutMs?: number;
+  /** Inbound replication streams open at once per connection (libp2p refuses more). */
+  readonly inboundStreamsMax?: number;
+  /** Outbound replication streams per connection libp2p allows. */
+  readonly outboundStreamsMax?: number;
+  /** Requests to one peer in flight at once; more wait in a queue (backpressure). */
+  readonly requestsInFlightMax?: number;
+  /** Requests to one peer waiting for a slot; beyond it a request fails at once with `LimitExceededError`. */
+  readonly requestsQueuedMax?: number;
+  /**
+   * Addresses to dial a peer this node has no connection to (the member's
+   * node-state addresses); only those ending in that peer's own `/p2p/<id>`
+   * are used. Without it, libp2p's peer store must know the peer.
+   */
+  readonly addressesOf?: (peer: string) => readonly string[];
+}
+
+/** Counters for tests and metrics. */
+export interface ReplicaTransportStats {
+  /** Outbound requests answered. */
+  requestsSent: number;
+  /** Outbound requests that failed (timeout, unreachable, reset, queue full). */
+  requestsFailed: number;
+  /** Inbound requests answered. */
+  requestsServed: number;
+  /** Inbound streams aborted: oversized or truncated frame, timeout, reset, handler failure. */
+  requestsRejected: number;
+}
+
+interface PeerQueue {
+  inFlight: number;
+  readonly waiting: (() => void)[];
+}
+
+/** `ReplicaTransport` over a started libp2p node. Call `start()` before use and `stop()` before stopping the node. */
+export class Libp2pReplicaTransport implements ReplicaTransport {
+  readonly selfId: string;
+  readonly protocol = REPLICATION_PROTOCOL;
+  readonly frameBytesMax: number;
+  readonly requestTimeoutMs: number;
+  readonly inboundStreamsMax: number;
+  readonly outboundStreamsMax: number;
+  readonly requestsInFlightMax: number;
+  readonly requestsQueuedMax: number;
+  readonly stats: ReplicaTransportStats = {
+    requestsSent: 0,
+    requestsFailed: 0,
+    requestsServed: 0,
+    requestsRejected: 0,
+  };
+
+  readonly #node: TesseraLibp2p;
+  readonly #log: Logger;
+  readonly #queues = new Map<string, PeerQueue>();
+  readonly #addressesOf: ((peer: string) => readonly string[]) | undefined;
+  #handler: FrameHandler | undefined;
+  #started = false;
+
+  constructor(node: TesseraLibp2p, options: ReplicaTransportOptions = {}) {
+    this.#node = node;
+    this.#addressesOf = options.addressesOf;
+    this.#log = node.logger.forComponent('tessera:replication');
+    this.selfId = node.peerId.toString();
+    this.frameBytesMax = positive('frameBytesMax', options.frameBytesMax ?? replicationFrameBytesMax);
+    this.requestTimeoutMs = positive(
+      'requestTimeoutMs',
+      options.requestTimeoutMs ?? REPLICA_REQUEST_TIMEOUT_MS_DEFAULT,
+    );
+    this.inboundStreamsMax = positive(
+      'inboundStreamsMax',
+      options.inboundStreamsMax ?? REPLICA_INBOUND_STREAMS_MAX_DEFAULT,
+    );
+    this.outboundStreamsMax = positive(
+      'outboundStreamsMax',
+      options.outboundStreamsMax ?? REPLICA_OUTBOUND_STREAMS_MAX_DEFAULT,
+    );
+    this.requestsInFlightMax = Math.min(
+      this.outboundStreamsMax,
+      positive('requestsInFlightMax', options.requestsInFlightMax ?? REPLICA_REQUESTS_IN_FLIGHT_MAX_DEFAULT),
+    );
+    this.requestsQueuedMax = positive(
+      'requestsQueuedMax',
+      options.requestsQueuedMax ?? REPLICA_REQUESTS_QUEUED_MAX_DEFAULT,
+    );
+  }
+
+  /** Registers the protocol. */
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    await this.#node.handle(this.protocol, (stream, connection) => this.#serve(stream, connection), {
+      maxInboundStreams: this.inboundStreamsMax,
+      maxOutboundStreams: this.outboundStreamsMax,
+      // A browser client may reach an owner only through a relay until its
+      // direct connection is up.
+      runOnLimitedConnection: true,
+    });
+  }
+
+  /** Unregisters the protocol; queued and later requests reject with `PeerStoppedError`. */
+  async stop(): Promise<void> {
+    if (!this.#started) return;
+    this.#started = false;
+    for (const queue of this.#queues.values()) for (const wake of queue.waiting.splice(0)) wake();
+    try {
+      await this.#node.unhandle(this.protocol);
+    } catch (err) {
+      this.#log('stop: %e', err);
+    }
+  }
+
+  handle(handler: FrameHandler): void {
+    this.#handler = handler;
+  }
+
+  async request(
+    peer: string,
+    frame: Uint8Array,
+    options: { readonly timeoutMs: number },
+  ): Promise<Uint8Array> {
+    if (!this.#started) throw new PeerStoppedError();
+    if (frame.byteLength > this.frameBytesMax) {
+      throw new LimitExceededError('frameBytesMax', this.frameBytesMax, frame.byteLength);
+    }
+    let peerId: ReturnType<typeof peerIdFromString>;
+    try {
+      peerId = peerIdFromString(peer);
+    } catch (err) {
+      throw new InvalidArgumentError(`not a peer id: ${peer} (${String(err)})`);
+    }
+    const signal = AbortSignal.timeout(options.timeoutMs);
+    let queued = true;
+    try {
+      await this.#acquire(peer, signal);
+      queued = false;
+      const reply = await this.#exchange(peerId, frame, signal);
+      this.stats.requestsSent++;
+      return reply;
+    } catch (err) {
+      this.stats.requestsFailed++;
+      if (err instanceof TesseraError) throw err;
+      if (signal.aborted) throw new RequestTimeoutError(peer, options.timeoutMs, { cause: err });
+      throw new PeerUnreachableError(peer, { cause: err });
+    } finally {
+      if (!queued) this.#release(peer);
+    }
+  }
+
+  async #exchange(
+    peerId: ReturnType<typeof peerIdFromString>,
+    frame: Uint8Array,
+    signal: AbortSignal,
+  ): Promise<Uint8Array> {
+    let stream: Stream | undefined;
+    try {
+      const addresses =
+        this.#addressesOf !== undefined && this.#node.getConnections(peerId).length === 0
+          ? dialable(peerId.toString(), this.#addressesOf(peerId.toString()))
+          : [];
+      stream = await this.#node.dialProtocol(addresses.length > 0 ? addresses : peerId, this.protocol, {
+        signal,
+        runOnLimitedConnection: true,
+      });
+      const lp = lpStream(stream, { maxDataLength: this.frameBytesMax });
+      await lp.write(frame, { signal });
+      const reply = (await lp.read({ signal })).subarray();
+      await stream.close({ signal }).catch(() => undefined);
+      return reply;
+    } catch (err) {
+      stream?.abort(err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    }
+  }
+
+  /** Waits for one of the peer's in-flight slots, so a burst queues here instead of being refused by libp2p. */
+  async #acquire(peer: string, signal: AbortSignal): Promise<void> {
+    let queue = this.#queues.get(peer);
+    if (queue === undefined) {
+      queue = { inFlight: 0, waiting: [] };
+      this.#queues.set(peer, queue);
+    }
+    if (queue.inFlight < this.requestsInFlightMax) {
+      queue.inFlight++;
+      return;
+    }
+    if (queue.waiting.length >= this.requestsQueuedMax) {
+      throw new LimitExceededError('requestsQueuedMax', this.requestsQueuedMax, queue.waiting.length + 1);
+    }
+    const waiting = queue.waiting;
+    await new Promise<void>((resolve, reject) => {
+      const wake = () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const onAbort = () => {
+        const at = waiting.indexOf(wake);
+        if (at >= 0) waiting.splice(at, 1);
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      waiting.push(wake);
+    });
+    if (!this.#started) throw new PeerStoppedError();
+    // The releasing request handed its slot over: inFlight stays as it was.
+  }
+
+  #release(peer: string): void {
+    const queue = this.#queues.get(peer);
+    if (queue === undefined) return;
+    const next = queue.waiting.shift();
+    if (next !== undefined) {
+      next();
+      return;
+    }
+    queue.inFlight--;
+    if (queue.inFlight === 0) this.#queues.delete(peer);
+  }
+
+  async #serve(stream: Stream, connection: Connection): Promise<void> {
+    const from = connection.remotePeer.toString();
+    const signal = AbortSignal.timeout(this.requestTimeoutMs);
+    try {
+      const handler = this.#handler;
+      if (handler === undefined) throw new Error('no replication handler registered');
+      const lp = lpStream(stream, { maxDataLength: this.frameBytesMax });
+      const request = (await lp.read({ signal })).subarray();
+      const reply = await handler(request, from);
+      if (reply.byteLength > this.frameBytesMax) {
+        throw new LimitExceededError('frameBytesMax', this.frameBytesMax, reply.byteLength);
+      }
+      await lp.write(reply, { signal });
+      await stream.close({ signal });
+      this.stats.requestsServed++;
+    } catch (err) {
+      this.stats.requestsRejected++;
+      this.#log('rejected a replication stream from %s: %e', from, err);
+      stream.abort(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new InvalidArgumentError(`${name} must be a positive integer, got ${String(value)}`);
+  }
+  return value;
+}

@@ -1,0 +1,80 @@
+/**
+ * Helpers for the replication tests over real libp2p: peers with short
+ * coordinator timings and repair periods, a fixed slot map shared by every
+ * peer (replication's StaticPlacement, until the coordinator's slot map is
+ * wired in), and conversion of `peer.get` results for the History checker.
+ */
+import type { CoordinatorTiming } from '@tessera/coordinator';
+import type { ReadResult } from '@tessera/replication';
+import { openMemoryStore } from '@tessera/storage';
+import type { DataReadResult } from '../data.ts';
+import { createPeer } from '../index.ts';
+import type { Peer, PeerReplicationOptions, PeerRole } from '../peer.ts';
+
+// Short, so failure detection happens within a test; generous enough for a
+// loaded 2-core machine not to flap.
+export const testTiming: Partial<CoordinatorTiming> = {
+  statePeriodMs: 200,
+  suspectAfterMs: 1500,
+  downAfterMs: 3000,
+  syncPeriodMs: 1000,
+  syncIntervalMinMs: 200,
+  requestTimeoutMs: 3000,
+};
+
+export const testReplication: Omit<PeerReplicationOptions, 'slots'> = {
+  defaults: { replicationFactor: 3, consistency: 'quorum' },
+  repair: { hintReplayPeriodMs: 300, antiEntropyPeriodMs: 1500, tombstoneReapPeriodMs: 60_000 },
+  limits: { requestTimeoutMs: 3000, repairTimeoutMs: 5000 },
+};
+
+/** Starts an in-process peer on a memory store; `cleanups` gets its stop. */
+export async function startTestPeer(
+  cleanups: (() => Promise<void>)[],
+  cluster: string,
+  bootstrap: string[],
+  role: PeerRole = 'owner',
+): Promise<Peer> {
+  const storage = await openMemoryStore();
+  const peer = await createPeer({
+    storage,
+    cluster,
+    bootstrap,
+    role,
+    timing: testTiming,
+    bootstrapRetry: { delayMsMin: 100, delayMsMax: 1000 },
+    memberDialing: { intervalMs: 500 },
+    replication: testReplication,
+  });
+  cleanups.push(async () => {
+    await peer.stop();
+    await storage.close();
+  });
+  return peer;
+}
+
+/** The TCP address of a peer (tests dial TCP, not WebSockets). */
+export function tcpAddress(peer: { multiaddrs: string[] }): string {
+  const address = peer.multiaddrs.find((a) => !a.includes('/ws'));
+  if (address === undefined) throw new Error('no TCP address');
+  return address;
+}
+
+const encoder = new TextEncoder();
+
+/** A `peer.get` result whose values are strings, as replication's History checker reads them. */
+export function historyResult(read: DataReadResult): ReadResult {
+  return {
+    found: read.found,
+    ...(read.found ? { value: encoder.encode(String(read.value)) } : {}),
+    ...(read.version === undefined ? {} : { version: read.version }),
+    siblings: read.siblings.map((s) => ({
+      deleted: s.deleted,
+      ...(s.value === undefined ? {} : { value: encoder.encode(String(s.value)) }),
+      version: s.version,
+    })),
+    context: read.context,
+    answered: read.answered,
+    required: read.required,
+  };
+}
