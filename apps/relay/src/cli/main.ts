@@ -1,0 +1,56 @@
+/**
+ * The `tessera` command line. Run with Node 24 and `--conditions=source`
+ * (bin/tessera.js does both). Exit codes: 0 ok, 1 failure, 2 usage or
+ * configuration error (one line on stderr).
+ */
+import { TesseraError } from '@tessera/core';
+import { EXIT_FAILURE, EXIT_USAGE, UsageError } from './errors.ts';
+
+export const MAIN_HELP = `Usage: tessera <command> [options]
+
+Commands:
+  start     run a peer (RESP, HTTP API, metrics)        tessera start --help
+  status    members, slot coverage and jobs of a peer  tessera status --help
+  inspect   decode the records in a stopped peer's data dir
+  help      this text
+
+Not yet: join, leave, rebalance (they need slot migration jobs).
+`;
+
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'start':
+      // Commands load lazily: `start` pulls in libp2p, which `status` and bad flags do not need.
+      return (await import('./start.ts')).runStart(rest, env);
+    case 'status':
+      return (await import('./status.ts')).runStatus(rest, env);
+    case 'inspect':
+      return (await import('./inspect.ts')).runInspect(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(MAIN_HELP);
+      return command === undefined ? EXIT_USAGE : 0;
+    default:
+      throw new UsageError(
+        `unknown command ${JSON.stringify(command)} (commands: start, status, inspect, help)`,
+      );
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof TesseraError) return error.message;
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+if (import.meta.main) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`tessera: ${describe(error)}\n`);
+      process.exit(error instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE);
+    },
+  );
+}

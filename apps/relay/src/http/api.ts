@@ -1,0 +1,226 @@
+/**
+ * The HTTP API routes (pairDB's contract, RESEARCH.md §3; the OpenAPI file
+ * is docs/api/openapi.yaml). Tenant selection for key-value calls: the
+ * `X-Tenant-ID` header, else the `tenant_id` query parameter, else (POST)
+ * the body's `tenant_id`.
+ */
+import type { IncomingMessage } from 'node:http';
+import { parseJsonObject, readBody } from './body.ts';
+import { ApiError } from './errors.ts';
+import {
+  checkConsistency,
+  checkIdempotencyKey,
+  checkKey,
+  decodeJsonValue,
+  encodeJsonValue,
+  kvKey,
+  readClock,
+  writeBody,
+} from './kv.ts';
+import type { RecordApi } from './records.ts';
+import {
+  checkReplicationFactor,
+  checkTenantId,
+  REPLICATION_FACTOR_DEFAULT,
+  type TenantOptions,
+  Tenants,
+} from './tenants.ts';
+
+/** A handler's answer. */
+export interface ApiResponse {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+export interface HttpApiOptions {
+  readonly records: RecordApi;
+  /** Body of `GET /v1/status` (membership, slots, jobs); 404 when absent. */
+  readonly status?: () => Promise<unknown>;
+  /** Largest request body, bytes. Default `BODY_BYTES_MAX_DEFAULT`. */
+  readonly bodyBytesMax?: number;
+  readonly now?: () => number;
+}
+
+/** Default largest body: a 1 MiB value plus its JSON escaping and the other fields. */
+export const BODY_BYTES_MAX_DEFAULT = 2 * 1024 * 1024;
+
+function tenantBody(id: string, options: TenantOptions): Record<string, unknown> {
+  return {
+    status: 'success',
+    tenant_id: id,
+    replication_factor: options.replicationFactor,
+    consistency: options.consistency,
+    created_at: Math.floor(options.createdAtMs / 1000),
+    updated_at: Math.floor(options.updatedAtMs / 1000),
+  };
+}
+
+function header(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+export class HttpApi {
+  readonly #records: RecordApi;
+  readonly #tenants: Tenants;
+  readonly #status: (() => Promise<unknown>) | undefined;
+  readonly bodyBytesMax: number;
+
+  constructor(options: HttpApiOptions) {
+    this.#records = options.records;
+    this.#tenants = new Tenants(options.records, options.now);
+    this.#status = options.status;
+    this.bodyBytesMax = options.bodyBytesMax ?? BODY_BYTES_MAX_DEFAULT;
+  }
+
+  /** The route name (for metrics) and its handler; undefined when no route matches the path. */
+  route(
+    method: string,
+    path: string,
+  ): { name: string; run?: (request: IncomingMessage, url: URL) => Promise<ApiResponse> } | undefined {
+    const allow = (
+      name: string,
+      handlers: Record<string, (request: IncomingMessage, url: URL) => Promise<ApiResponse>>,
+    ) => {
+      const run = handlers[method];
+      return run === undefined ? { name } : { name, run };
+    };
+    if (path === '/v1/tenants') return allow('tenants', { POST: (r) => this.#createTenant(r) });
+    const tenant = /^\/v1\/tenants\/([^/]+)$/.exec(path);
+    if (tenant !== null) return allow('tenant', { GET: () => this.#getTenant(decode(tenant[1]!)) });
+    const factor = /^\/v1\/tenants\/([^/]+)\/replication-factor$/.exec(path);
+    if (factor !== null) {
+      return allow('replication_factor', { PUT: (r) => this.#setReplicationFactor(r, decode(factor[1]!)) });
+    }
+    if (path === '/v1/key-value') {
+      return allow('key_value', {
+        POST: (r, url) => this.#put(r, url),
+        GET: (r, url) => this.#get(r, url),
+        DELETE: (r, url) => this.#delete(r, url),
+      });
+    }
+    if (path === '/v1/status' && this.#status !== undefined) {
+      const status = this.#status;
+      return allow('status', { GET: async () => ({ status: 200, body: await status() }) });
+    }
+    return undefined;
+  }
+
+  async #json(request: IncomingMessage): Promise<Record<string, unknown>> {
+    return parseJsonObject(await readBody(request, this.bodyBytesMax));
+  }
+
+  async #createTenant(request: IncomingMessage): Promise<ApiResponse> {
+    const body = await this.#json(request);
+    const id = checkTenantId(body.tenant_id);
+    const n = checkReplicationFactor(body.replication_factor ?? REPLICATION_FACTOR_DEFAULT);
+    const options = await this.#tenants.create(id, n);
+    return { status: 201, body: tenantBody(id, options) };
+  }
+
+  async #getTenant(id: string): Promise<ApiResponse> {
+    checkTenantId(id);
+    const options = await this.#tenants.get(id);
+    if (options === undefined) throw new ApiError('TENANT_NOT_FOUND', `tenant ${id} does not exist`);
+    return { status: 200, body: tenantBody(id, options) };
+  }
+
+  async #setReplicationFactor(request: IncomingMessage, id: string): Promise<ApiResponse> {
+    checkTenantId(id);
+    const body = await this.#json(request);
+    if (!('replication_factor' in body))
+      throw new ApiError('INVALID_REQUEST', 'replication_factor is required');
+    const n = checkReplicationFactor(body.replication_factor);
+    const { before, after } = await this.#tenants.setReplicationFactor(id, n);
+    return {
+      status: 200,
+      body: {
+        status: 'success',
+        tenant_id: id,
+        old_replication_factor: before.replicationFactor,
+        new_replication_factor: after.replicationFactor,
+        updated_at: Math.floor(after.updatedAtMs / 1000),
+      },
+    };
+  }
+
+  async #tenantOf(
+    request: IncomingMessage,
+    url: URL,
+    body?: Record<string, unknown>,
+  ): Promise<[string, TenantOptions]> {
+    const raw = header(request, 'x-tenant-id') ?? url.searchParams.get('tenant_id') ?? body?.tenant_id;
+    if (raw === undefined || raw === null) {
+      throw new ApiError(
+        'INVALID_REQUEST',
+        'name the tenant: X-Tenant-ID header or tenant_id query parameter',
+      );
+    }
+    const id = checkTenantId(raw);
+    const options = await this.#tenants.lookup(id);
+    if (options === undefined) throw new ApiError('TENANT_NOT_FOUND', `tenant ${id} does not exist`);
+    return [id, options];
+  }
+
+  async #put(request: IncomingMessage, url: URL): Promise<ApiResponse> {
+    const body = await this.#json(request);
+    const idempotencyKey = checkIdempotencyKey(request.headers['idempotency-key']);
+    const key = checkKey(body.key);
+    if (!('value' in body)) throw new ApiError('INVALID_REQUEST', 'value is required');
+    const value = encodeJsonValue(body.value);
+    const [tenant, options] = await this.#tenantOf(request, url, body);
+    const consistency = checkConsistency(body.consistency, options.consistency);
+    const result = await this.#records.put(kvKey(tenant, key), value, {
+      consistency,
+      routingKey: key,
+      ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+    });
+    return { status: 200, body: writeBody(tenant, key, consistency, result, idempotencyKey) };
+  }
+
+  async #get(request: IncomingMessage, url: URL): Promise<ApiResponse> {
+    const key = checkKey(url.searchParams.get('key') ?? undefined);
+    const [tenant, options] = await this.#tenantOf(request, url);
+    const consistency = checkConsistency(url.searchParams.get('consistency'), options.consistency);
+    const read = await this.#records.get(kvKey(tenant, key), { consistency, routingKey: key });
+    if (!read.found || read.value === undefined) throw new ApiError('KEY_NOT_FOUND', `key ${key} not found`);
+    return {
+      status: 200,
+      body: {
+        status: 'success',
+        tenant_id: tenant,
+        key,
+        value: decodeJsonValue(read.value),
+        vector_clock: readClock(read),
+        replica_count: read.answered,
+        consistency,
+        siblings: read.siblings.length,
+      },
+    };
+  }
+
+  async #delete(request: IncomingMessage, url: URL): Promise<ApiResponse> {
+    const body = await this.#json(request);
+    const idempotencyKey = checkIdempotencyKey(request.headers['idempotency-key']);
+    const key = checkKey(url.searchParams.get('key') ?? body.key);
+    const [tenant, options] = await this.#tenantOf(request, url, body);
+    const consistency = checkConsistency(
+      url.searchParams.get('consistency') ?? body.consistency,
+      options.consistency,
+    );
+    const result = await this.#records.delete(kvKey(tenant, key), {
+      consistency,
+      routingKey: key,
+      ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+    });
+    return { status: 200, body: writeBody(tenant, key, consistency, result, idempotencyKey) };
+  }
+}
+
+function decode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ApiError('INVALID_REQUEST', 'malformed percent-encoding in path');
+  }
+}
