@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { Decoder, Encoder, Tag } from 'cbor-x';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DecodeError, InvalidArgumentError, LimitExceededError, TesseraError } from './errors.ts';
 import { valueBytesMax, valueDepthMax } from './limits.ts';
 import { decodeValue, encodeValue } from './value.ts';
+import { decodeFast, encodeFast, leave } from './value-fast.ts';
+import { isUtf8, scanValue } from './value-scan.ts';
 
 interface ValueVectors {
   values: {
@@ -66,6 +69,19 @@ function referenceDecode(bytes: Uint8Array): unknown {
     const ib = view.getUint8(p++);
     const major = ib >> 5;
     const info = ib & 31;
+    if (info === 31 && (major === 4 || major === 5)) {
+      // Indefinite length (cbor-x writes other iterables so): items until a break.
+      const items: unknown[] = [];
+      while (view.getUint8(p) !== 0xff) items.push(item());
+      p++;
+      if (major === 4) return items;
+      if (items.length % 2) throw new Error('reference: odd indefinite map');
+      const entries = Array.from(
+        { length: items.length / 2 },
+        (_, i) => [items[2 * i], items[2 * i + 1]] as const,
+      );
+      return entries.every(([k]) => typeof k === 'string') ? Object.fromEntries(entries) : new Map(entries);
+    }
     if (major === 7) {
       if (info === 20) return false;
       if (info === 21) return true;
@@ -273,5 +289,279 @@ describe('properties', () => {
       }),
       { numRuns: 5000 },
     );
+  });
+});
+
+// --- the fast path against cbor-x ------------------------------------------
+
+// The general path's cbor-x configuration (value.ts), built independently here.
+const cborX = new Encoder({
+  useRecords: false,
+  pack: false,
+  bundleStrings: false,
+  structuredClone: false,
+  tagUint8Array: false,
+  useTag259ForMaps: false,
+  variableMapSize: true,
+} as ConstructorParameters<typeof Encoder>[0]);
+const cborXDecoder = new Decoder({ useRecords: false, mapsAsObjects: true, copyBuffers: true });
+
+/** Strings around the fast path's length thresholds (24, 32, 64 units), any code point. */
+const arbText = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 70 }),
+  fc.string({ unit: 'grapheme-ascii', minLength: 20, maxLength: 70 }),
+  fc.string({ unit: 'binary', minLength: 60, maxLength: 300 }),
+);
+
+/** Exactly the values the fast path takes: what cbor-x writes without tags. */
+const arbPlain = fc.letrec<{ value: unknown }>((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.constant(null),
+    fc.constant(undefined),
+    fc.boolean(),
+    fc.integer({ min: -(2 ** 33), max: 2 ** 33 }),
+    fc.double(),
+    fc.constantFrom(0, -0, 23, 24, 255, 256, 65535, 65536, 2 ** 32 - 1, 2 ** 32, -24, -25, -256, -257),
+    fc.constantFrom(-65536, -65537, -(2 ** 31), -(2 ** 31) - 1, -(2 ** 32), -(2 ** 32) - 1),
+    arbText,
+    fc.uint8Array({ maxLength: 300 }),
+    fc.array(tie('value'), { maxLength: 30 }),
+    fc.dictionary(
+      arbText.filter((k) => k !== '__proto__'),
+      tie('value'),
+      { maxKeys: 30, noNullPrototype: true },
+    ),
+  ),
+})).value;
+
+describe('fast path', () => {
+  it('writes exactly the bytes cbor-x writes', () => {
+    fc.assert(
+      fc.property(arbPlain, (v) => {
+        const fast = encodeFast(v);
+        expect(fast).not.toBe(leave);
+        expect(toHex(fast as Uint8Array)).toBe(toHex(cborX.encode(v)));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('reads exactly what cbor-x reads', () => {
+    fc.assert(
+      fc.property(arbPlain, (v) => {
+        const bytes = Uint8Array.from(cborX.encode(v));
+        const fast = decodeFast(bytes);
+        expect(fast).not.toBe(leave);
+        expect(fast).toEqual(cborXDecoder.decode(bytes));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('accepts no input the general path rejects, and reads the same value', () => {
+    const mutated = fc
+      .tuple(arbPlain, fc.nat(), fc.integer({ min: 0, max: 255 }), fc.boolean())
+      .map(([v, at, byte, cut]) => {
+        const b = Uint8Array.from(cborX.encode(v));
+        if (cut) return b.subarray(0, at % (b.length + 1)).slice();
+        b[at % b.length] = byte;
+        return b;
+      });
+    fc.assert(
+      fc.property(fc.oneof(mutated, fc.uint8Array({ maxLength: 40 })), (bytes) => {
+        const fast = decodeFast(bytes);
+        if (fast === leave) return;
+        expect(() => scanValue(bytes)).not.toThrow();
+        expect(fast).toEqual(cborXDecoder.decode(bytes));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('leaves on what only the general path decodes, which still decodes', () => {
+    const nullProto = Object.assign(Object.create(null), { a: 1 });
+    for (const v of [2n ** 40n, new Map([[1, 2]]), new Set([1]), new Date(0), nullProto]) {
+      expect(encodeFast(v)).toBe(leave);
+      const bytes = encodeValue(v);
+      // A null-prototype object is written as a plain map, which the fast path reads back.
+      expect(decodeFast(bytes) === leave).toBe(v !== nullProto);
+      expect(decodeValue(bytes)).toEqual(v === nullProto ? { a: 1 } : v);
+    }
+    // Indefinite lengths, half floats and __proto__ keys are read by the general path only.
+    for (const [hex, value] of [
+      ['9f 01 ff', [1]],
+      ['f9 3c 00', 1],
+    ] as const) {
+      expect(decodeFast(fromHex(hex))).toBe(leave);
+      expect(decodeValue(fromHex(hex))).toEqual(value);
+    }
+    expect(decodeValue(fromHex('a1 69 5f 5f 70 72 6f 74 6f 5f 5f 01'))).toBeInstanceOf(Map);
+  });
+
+  it('hands out results that later encodes never overwrite', () => {
+    const values = Array.from({ length: 3000 }, (_, i) => ({
+      i,
+      s: 'x'.repeat(i % 200),
+      b: new Uint8Array(i % 50),
+    }));
+    const encoded = values.map((v, i) =>
+      i === 1500 ? encodeValue({ big: 'y'.repeat(50_000) }) : encodeValue(v),
+    );
+    values.forEach((v, i) => {
+      if (i !== 1500) expect(decodeValue(encoded[i]!)).toEqual(v);
+    });
+    expect(decodeValue<{ big: string }>(encoded[1500]!).big.length).toBe(50_000);
+  });
+
+  it('lets a getter encode while encoding', () => {
+    const inner = { z: [1, 2, 3] };
+    let innerBytes: Uint8Array = new Uint8Array(0);
+    const outer = {
+      a: 'before',
+      get b() {
+        innerBytes = encodeValue(inner);
+        return 'b';
+      },
+      c: 'after',
+    };
+    expect(decodeValue(encodeValue(outer))).toEqual({ a: 'before', b: 'b', c: 'after' });
+    expect(decodeValue(innerBytes)).toEqual(inner);
+  });
+
+  it('turns a throwing getter into InvalidArgumentError', () => {
+    const v = {
+      get x() {
+        throw new Error('boom');
+      },
+    };
+    expect(() => encodeValue(v)).toThrow(InvalidArgumentError);
+  });
+
+  it('counts depth in containers only', () => {
+    let v: unknown = new Uint8Array([1]);
+    for (let i = 0; i < valueDepthMax; i++) v = i % 2 ? [v] : { k: v };
+    expect(decodeValue(encodeValue(v))).toEqual(v);
+    expect(() => encodeValue([v])).toThrow(InvalidArgumentError);
+  });
+});
+
+describe('lone surrogates', () => {
+  it('are refused on encode, short or long, plain or inside a Map', () => {
+    for (const s of ['\ud800', 'a\udc00b', `${'x'.repeat(100)}\ud83d`, '\udc00\ud800']) {
+      expect(() => encodeValue(s)).toThrow(InvalidArgumentError);
+      expect(() => encodeValue({ k: [s] })).toThrow(InvalidArgumentError);
+      if (s.length < 64) expect(() => encodeValue(new Map([[1, s]]))).toThrow(InvalidArgumentError);
+    }
+    expect(decodeValue(encodeValue('\ud83d\ude00'))).toBe('\ud83d\ude00');
+  });
+});
+
+describe('isUtf8', () => {
+  const fatal = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  const arbBytes = fc.array(
+    fc.oneof(
+      fc.integer({ min: 0, max: 255 }),
+      fc.integer({ min: 0x80, max: 0xbf }),
+      fc.constantFrom(0xc2, 0xe0, 0xed, 0xf0, 0xf4),
+    ),
+    { maxLength: 12 },
+  );
+  it('agrees with a fatal TextDecoder', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          arbBytes.map((a) => Uint8Array.from(a)),
+          fc.string({ unit: 'binary' }).map((s) => new TextEncoder().encode(s)),
+        ),
+        (b) => {
+          let valid = true;
+          try {
+            fatal.decode(b);
+          } catch {
+            valid = false;
+          }
+          expect(isUtf8(b, 0, b.length)).toBe(valid);
+        },
+      ),
+      { numRuns: 5000 },
+    );
+  });
+});
+
+// --- no extension tags, whatever the input ----------------------------------
+
+class Point {
+  x = 1;
+  y = [2];
+}
+
+/** Every kind of JS value fast-check makes, plus the ones cbor-x writes as extension tags. */
+const arbAnything = fc.oneof(
+  fc.anything({
+    withBigInt: true,
+    withBoxedValues: true,
+    withDate: true,
+    withMap: true,
+    withSet: true,
+    withNullPrototype: true,
+    withObjectString: true,
+    withSparseArray: true,
+    withTypedArray: true,
+    withUnicodeString: true,
+    maxDepth: 4,
+  }),
+  fc.constantFrom<unknown>(
+    new Error('e'),
+    /re/g,
+    new Tag(1, 105),
+    new Tag([], 28),
+    new Tag(0, 0xdfff),
+    new Point(),
+    new ArrayBuffer(3),
+    new DataView(new ArrayBuffer(2)),
+    Buffer.from([1]),
+    new Float64Array([1.5]),
+    new BigInt64Array([1n]),
+    () => 1,
+    Symbol('s'),
+    { constructor: 1, a: 2 },
+  ),
+);
+
+describe('standard CBOR for any input', () => {
+  it('writes only allowed tags, readable by an independent decoder, or refuses with InvalidArgumentError', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          arbAnything,
+          fc.array(arbAnything, { maxLength: 3 }),
+          fc.dictionary(fc.string(), arbAnything, { maxKeys: 3 }),
+        ),
+        (v) => {
+          let bytes: Uint8Array;
+          try {
+            bytes = encodeValue(v);
+          } catch (error) {
+            expect(error).toBeInstanceOf(InvalidArgumentError);
+            return;
+          }
+          expect(() => scanValue(bytes)).not.toThrow();
+          const tags: number[] = [];
+          JSON.stringify(referenceDecode(bytes), (_k, x) => {
+            if (x && typeof x === 'object' && 'tag' in x && 'value' in x) tags.push(x.tag);
+            return typeof x === 'bigint' ? x.toString() : x;
+          });
+          expect(tags.filter((t) => !(t <= 3 || (t >= 64 && t <= 87) || t === 258))).toEqual([]);
+          decodeValue(bytes);
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('refuses each cbor-x extension type', () => {
+    for (const v of [new Error('e'), /re/, new Tag(1, 105), new Tag([], 28), new Tag(0, 51)])
+      expect(() => encodeValue({ v })).toThrow(InvalidArgumentError);
   });
 });

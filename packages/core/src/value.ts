@@ -3,11 +3,17 @@
  * output is readable by any CBOR decoder (no cbor-x records, packing, bundled
  * strings or shared references) and so hostile input can only produce a
  * `TesseraError`. docs/spec/values.md has the rules.
+ *
+ * Two paths: plain values (objects, arrays, strings, numbers, …) go through
+ * value-fast.ts, which checks while it encodes or decodes; everything else,
+ * and every input the fast path does not accept, goes through cbor-x with the
+ * value-scan.ts check (the general path). Both give the same bytes and values.
  */
 
 import { Decoder, Encoder, type Options } from 'cbor-x';
 import { InvalidArgumentError, LimitExceededError, MalformedValueError, TesseraError } from './errors.ts';
 import { valueBytesMax } from './limits.ts';
+import { decodeFast, encodeFast, leave } from './value-fast.ts';
 import { needsMapFlag, scanValue } from './value-scan.ts';
 
 // useTag259ForMaps is read by cbor-x but missing from its Options type.
@@ -35,10 +41,17 @@ const mapDecoder = new Decoder({ useRecords: false, mapsAsObjects: false, copyBu
  * arrays arrays, Uint8Array byte strings, bigint integers (tags 2/3 beyond 64
  * bits), Date tag 1, Set tag 258, typed arrays RFC 8746 tags. Throws
  * `InvalidArgumentError` for what standard CBOR cannot carry (functions,
- * symbols, Error, RegExp, cyclic structures) and `LimitExceededError` past
+ * symbols, Error, RegExp, cyclic structures, nesting past `valueDepthMax`,
+ * strings with a lone surrogate) and `LimitExceededError` past
  * `valueBytesMax`.
  */
 export function encodeValue(value: unknown): Uint8Array {
+  const fast = encodeFast(value);
+  if (fast !== leave) {
+    if (fast.length > valueBytesMax)
+      throw new LimitExceededError('valueBytesMax', valueBytesMax, fast.length);
+    return fast;
+  }
   let bytes: Uint8Array;
   try {
     const out = encoder.encode(value);
@@ -50,9 +63,11 @@ export function encodeValue(value: unknown): Uint8Array {
   if (bytes.length > valueBytesMax)
     throw new LimitExceededError('valueBytesMax', valueBytesMax, bytes.length);
   try {
-    scanValue(bytes, false);
+    scanValue(bytes);
   } catch (error) {
-    // Only a type outside standard CBOR (an Error or RegExp becomes tag 27) gets here.
+    // A type outside standard CBOR (an Error or RegExp becomes tag 27, a cbor-x Tag or a
+    // globally added cbor-x extension any tag), nesting too deep, or a lone surrogate that
+    // cbor-x wrote as invalid UTF-8.
     throw new InvalidArgumentError(`value is not standard CBOR: ${(error as Error).message}`);
   }
   return bytes;
@@ -69,12 +84,14 @@ export function decodeValue<T = unknown>(bytes: Uint8Array): T {
   if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError('decodeValue needs a Uint8Array');
   if (bytes.length > valueBytesMax)
     throw new LimitExceededError('valueBytesMax', valueBytesMax, bytes.length);
-  const flags = scanValue(bytes, true);
-  // cbor-x copies byte strings with the input's own class; a plain view makes them plain Uint8Arrays.
+  // Byte strings are copied with the input's own class; a plain view makes them plain Uint8Arrays.
   const src =
     bytes.constructor === Uint8Array
       ? bytes
       : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const fast = decodeFast(src);
+  if (fast !== leave) return fast as T;
+  const flags = scanValue(src);
   try {
     if (flags & needsMapFlag) return mapsToObjects(mapDecoder.decode(src)) as T;
     return objectDecoder.decode(src) as T;
