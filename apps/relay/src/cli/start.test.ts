@@ -1,0 +1,135 @@
+/**
+ * `tessera start` as a real child process: it prints its JSON line, answers
+ * redis-cli and HTTP, `tessera status` and `tessera inspect` work against
+ * it, and SIGTERM stops it gracefully with exit code 0.
+ */
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StartSummary } from './node.ts';
+
+const main = fileURLToPath(new URL('./main.ts', import.meta.url));
+const ensureRedisTools = fileURLToPath(new URL('../../scripts/ensure-redis-tools.sh', import.meta.url));
+
+let dir: string;
+let child: ChildProcess;
+let summary: StartSummary;
+let stderr = '';
+
+function tessera(args: string[]) {
+  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(process.execPath, ['--conditions=source', main, ...args], (error, stdout, err) => {
+      resolve({ code: error === null ? 0 : ((error as { code?: number }).code ?? 1), stdout, stderr: err });
+    });
+  });
+}
+
+beforeAll(async () => {
+  execFileSync('bash', [ensureRedisTools], { stdio: 'pipe' });
+  dir = await mkdtemp(join(tmpdir(), 'tessera-start-'));
+  child = spawn(process.execPath, ['--conditions=source', main, 'start', '--json', '--log-level', 'info'], {
+    env: {
+      ...process.env,
+      TESSERA_DATA_DIR: join(dir, 'data'),
+      TESSERA_P2P_PORT: '0',
+      TESSERA_WS_PORT: '0',
+      TESSERA_RESP_PORT: '0',
+      TESSERA_HTTP_PORT: '0',
+      TESSERA_METRICS_PORT: '0',
+      TESSERA_REPLICATION_FACTOR: '1',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const lines = createInterface({ input: child.stdout! });
+  summary = await new Promise<StartSummary>((resolve, reject) => {
+    lines.once('line', (line) => resolve(JSON.parse(line) as StartSummary));
+    child.once('exit', (code) => reject(new Error(`tessera exited ${code} before starting: ${stderr}`)));
+  });
+});
+
+afterAll(async () => {
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('tessera start', () => {
+  it('prints one JSON line with its addresses and ports', () => {
+    expect(summary.event).toBe('started');
+    expect(summary.pid).toBe(child.pid);
+    expect(summary.multiaddrs.some((a) => /\/tcp\/\d+\/p2p\//.test(a))).toBe(true);
+    expect(summary.wsMultiaddrs[0]).toMatch(/\/tcp\/\d+\/ws\/p2p\/12D3Koo/);
+    for (const port of [summary.resp.port, summary.http.port, summary.metrics.port])
+      expect(port).toBeGreaterThan(0);
+    // Honest about what is not replicated.
+    expect(summary.respBackend).toBe('local');
+  });
+
+  it('answers redis-cli', () => {
+    const out = (args: string[]) =>
+      execFileSync('redis-cli', ['-p', String(summary.resp.port), ...args]).toString();
+    expect(out(['PING'])).toBe('PONG\n');
+    expect(out(['SET', 'cli:k', 'v1'])).toBe('OK\n');
+    expect(out(['GET', 'cli:k'])).toBe('v1\n');
+  });
+
+  it('answers the HTTP API and /metrics', async () => {
+    const base = `http://127.0.0.1:${summary.http.port}`;
+    const created = await fetch(`${base}/v1/tenants`, {
+      method: 'POST',
+      body: JSON.stringify({ tenant_id: 'app', replication_factor: 1 }),
+    });
+    expect(created.status).toBe(201);
+    const status = (await (await fetch(`${base}/v1/status`)).json()) as {
+      peer_id: string;
+      members: { id: string }[];
+    };
+    expect(status.peer_id).toBe(summary.peerId);
+    expect(status.members.map((m) => m.id)).toContain(summary.peerId);
+    const metrics = await (await fetch(`http://127.0.0.1:${summary.metrics.port}/metrics`)).text();
+    expect(metrics).toMatch(/tessera_ops_total\{frontend="resp",command="set",result="ok"\} 1/);
+    expect(metrics).toMatch(/tessera_op_duration_seconds_count\{frontend="resp",command="get"\} 1/);
+    expect(metrics).toMatch(/tessera_http_requests_total\{route="tenants",status="201"\} 1/);
+    expect(metrics).toMatch(/tessera_members\{status="\w+"\} 1/);
+  });
+
+  it('tessera status shows the members', async () => {
+    const result = await tessera(['status', '--http', `127.0.0.1:${summary.http.port}`]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain(summary.peerId);
+    expect(result.stdout).toContain('(this peer)');
+    expect(result.stdout).toMatch(/jobs: none/);
+  });
+
+  it('tessera inspect refuses the data dir while the peer runs', async () => {
+    const result = await tessera(['inspect', summary.dataDir]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/locked by a running peer/);
+  });
+
+  it('exits 0 on SIGTERM, logging the shutdown; inspect then decodes the records', async () => {
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(stderr).toMatch(/"msg":"shutting down"/);
+    expect(stderr).toMatch(/"msg":"stopped"/);
+    const result = await tessera(['inspect', summary.dataDir, '--category', 'O', '--prefix', '[0,"kv"]']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('O objects: 1');
+    expect(result.stdout).toContain('[0,"kv",{"bytes":"cli:k"}] = {"v":{"bytes":"v1"}}');
+    const all = await tessera(['inspect', summary.dataDir, '--json']);
+    const categories = new Set(
+      all.stdout
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { category: string }).category),
+    );
+    expect(categories).toContain('S');
+  });
+});
