@@ -68,6 +68,12 @@ export async function runAntiEntropy(
   const unreachable: PeerId[] = [];
   for (const [peer, slots] of byPeer) {
     if (peers && !peers.includes(peer)) continue;
+    // A co-owner the membership view has down cannot answer: mark it without waiting for its timeout.
+    if (!context.placement.isUp(peer)) {
+      unreachable.push(peer);
+      for (const slot of slots) context.markUnderReplicated(slot, peer);
+      continue;
+    }
     try {
       const differ: number[] = [];
       // One frame carries up to opsPerFrameMax digest ops of digestSlotsPerOpMax slots each.

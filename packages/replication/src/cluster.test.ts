@@ -6,12 +6,15 @@
 import { keySlot } from '@tessera/core';
 import { describe, expect, it } from 'vitest';
 import { equalBytes } from './bytes.ts';
+import { QuorumNotReachedError } from './errors.ts';
 import { versionHash } from './record.ts';
 import { ReplicaStore } from './replica-store.ts';
 import type { ReadResult } from './replicator.ts';
 import { History, startTestCluster, type TestCluster, type TestClusterOptions } from './testing/index.ts';
 
 const enc = (text: string) => new TextEncoder().encode(text);
+/** Attempts of a healed-cluster read before a timeout counts as a failure. */
+const readAttemptsMax = 5;
 
 function seedFor(name: string): number {
   const seed = process.env.REPLICATION_SEED
@@ -83,10 +86,20 @@ async function healAndRepair(cluster: TestCluster) {
   expect(rounds).toBeLessThanOrEqual(3);
 }
 
+/** Reads `key` from every owner; retries (a bounded number of times) when a loaded machine let a reply time out. */
+async function readAll(cluster: TestCluster, key: string): Promise<ReadResult> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await cluster.at(cluster.ids[0]!).get(enc(key), { consistency: 'all' });
+    } catch (error) {
+      if (!(error instanceof QuorumNotReachedError) || attempt >= readAttemptsMax) throw error;
+    }
+  }
+}
+
 async function finalState(cluster: TestCluster, keys: readonly string[]) {
   const final = new Map<string, ReadResult>();
-  for (const key of keys)
-    final.set(key, await cluster.at(cluster.ids[0]!).get(enc(key), { consistency: 'all' }));
+  for (const key of keys) final.set(key, await readAll(cluster, key));
   return final;
 }
 

@@ -2,7 +2,7 @@ import { decodeValue, encodeValue } from '@tessera/core';
 import { openMemoryStore, type Store } from '@tessera/storage';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeReply, decodeRequest, encodeRequest, type ReplicaOp } from './frames.ts';
+import { decodeReply, decodeRequest, encodeRequest, FRAME_VERSION, type ReplicaOp } from './frames.ts';
 import { frameBytesMax, opsPerFrameMax } from './limits.ts';
 import { mint } from './record.ts';
 import { recordToWire } from './record-codec.ts';
@@ -33,12 +33,10 @@ async function replicaUnderTest() {
   return { store, replicator, send: (bytes: Uint8Array) => handler!(bytes, 'peer-1') };
 }
 
-const validRecord = mint(undefined, {
+const validRecord = mint([], {
   actor: 'peer-1~a',
-  counter: 5,
-  mintedMs: 1,
-  deleted: false,
-  value: enc('v'),
+  clock: 5,
+  payload: { bytes: enc('v'), mintedMs: 1 },
 }).record;
 const applyOp = (key: string): ReplicaOp => ({ op: 'apply', key: enc(key), slot: 7, record: validRecord });
 
@@ -57,7 +55,7 @@ describe('frames', () => {
         slot: 1,
         deleted: false,
         value: enc('x'),
-        context: [['p~1', 3]],
+        context: { 'p~1': 3 },
         idempotencyKey: 'i',
       },
       { op: 'mint', key: enc('b'), slot: 1, deleted: true, value: null, context: null, idempotencyKey: null },
@@ -84,11 +82,13 @@ describe('frames', () => {
     const frame = decodeValue<{ ops: Record<string, unknown>[] }>(
       encodeRequest(1, [applyOp('a'), applyOp('b')]),
     );
+    const [sibling] = recordToWire(validRecord);
     const badRecords = [
-      { ...recordToWire(validRecord), vv: [] }, // sibling dot not covered by the vector
-      { ...recordToWire(validRecord), s: [] }, // no siblings
-      { vv: [['z', 1]], s: [['z', 1, 0, true, enc('a tombstone with a value')]] },
-      { vv: [['z', -1]], s: [['z', 1, 0, false, enc('v')]] },
+      [], // no siblings
+      [{ ...sibling, dot: { replica: 'peer-1~a', counter: -1 } }],
+      [{ ...sibling, value: { bytes: enc('a value'), mintedMs: Number.NaN } }],
+      [{ ...sibling, context: { z: 0 } }],
+      [sibling, sibling], // duplicate dot
     ];
     for (const record of badRecords) {
       frame.ops[1] = { ...frame.ops[1], record };
@@ -108,11 +108,13 @@ describe('frames', () => {
       { length: opsPerFrameMax + 1 },
       (_, i) => recordToWire(validRecord) && { op: 'read', key: enc(`${i}`) },
     );
-    expectBadFrame(await send(encodeValue({ v: 1, clock: 1, ops: tooMany })));
-    expectBadFrame(await send(encodeValue({ v: 2, clock: 1, ops: [{ op: 'read', key: enc('a') }] })));
-    expectBadFrame(await send(encodeValue({ v: 1, clock: -1, ops: [{ op: 'read', key: enc('a') }] })));
+    expectBadFrame(await send(encodeValue({ v: FRAME_VERSION, clock: 1, ops: tooMany })));
+    expectBadFrame(await send(encodeValue({ v: 1, clock: 1, ops: [{ op: 'read', key: enc('a') }] })));
     expectBadFrame(
-      await send(encodeValue({ v: 1, clock: 2 ** 52, ops: [{ op: 'read', key: enc('a') }] })),
+      await send(encodeValue({ v: FRAME_VERSION, clock: -1, ops: [{ op: 'read', key: enc('a') }] })),
+    );
+    expectBadFrame(
+      await send(encodeValue({ v: FRAME_VERSION, clock: 2 ** 52, ops: [{ op: 'read', key: enc('a') }] })),
       'ERR_CLOCK_JUMP',
     );
     expectBadFrame(await send(encodeValue([1, 2, 3])));
@@ -128,14 +130,14 @@ describe('frames', () => {
       fc.asyncProperty(
         fc.oneof(
           fc.uint8Array({ maxLength: 200 }),
-          fc.anything().map((value) => encodeValue({ v: 1, clock: 1, ops: [value] })),
+          fc.anything().map((value) => encodeValue({ v: FRAME_VERSION, clock: 1, ops: [value] })),
           fc
             .record({
               op: fc.constantFrom('apply', 'mint', 'read', 'reap', 'entries'),
               key: fc.anything(),
               slot: fc.anything(),
             })
-            .map((op) => encodeValue({ v: 1, clock: 1, ops: [op] })),
+            .map((op) => encodeValue({ v: FRAME_VERSION, clock: 1, ops: [op] })),
         ),
         async (bytes) => {
           const reply = await send(bytes);

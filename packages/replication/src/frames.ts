@@ -7,7 +7,7 @@
  * before any of it is used; a bad frame is refused whole.
  */
 
-import { decodeValue, encodeValue } from '@tessera/core';
+import { decodeValue, encodeValue, REPLICA_ID_LENGTH_MAX, type VersionVector } from '@tessera/core';
 import { BadFrameError } from './errors.ts';
 import { type Bytes, checkKey, checkSlot } from './frame-checks.ts';
 import {
@@ -18,11 +18,18 @@ import {
   slotEntriesPerPageMax,
   valueBytesMax,
 } from './limits.ts';
-import type { ReplicaRecord, VersionVector } from './record.ts';
-import { isBytes, isCounter, recordFromWire, recordToWire, vectorFromWire } from './record-codec.ts';
+import type { ReplicaRecord } from './record.ts';
+import {
+  contextFromWire,
+  isBytes,
+  isCounter,
+  isReplicaId,
+  recordFromWire,
+  recordToWire,
+} from './record-codec.ts';
 
-/** Frame format version. */
-export const FRAME_VERSION = 1;
+/** Frame format version (2: records and contexts are core dotted versions; see docs/spec/replication.md). */
+export const FRAME_VERSION = 2;
 
 /** Mint a new version on the receiving owner (it becomes the write's coordinating replica). */
 export interface MintOp {
@@ -79,7 +86,9 @@ export type ReplicaOp = MintOp | ApplyOp | ReadOp | RememberOp | DigestsOp | Ent
 export interface IdempotentResult {
   /** Hash of (deleted, value): a retry with other content is a conflict. */
   readonly contentHash: Bytes;
+  /** The stamp of the version the original write created: its node (the minting actor)… */
   readonly actor: string;
+  /** …and its Lamport clock. */
   readonly counter: number;
   readonly acknowledged: number;
   readonly required: number;
@@ -109,7 +118,7 @@ function opToWire(op: ReplicaOp): Record<string, unknown> {
     case 'apply':
       return { op: 'apply', key: op.key, slot: op.slot, record: recordToWire(op.record) };
     case 'mint':
-      return { ...op, context: op.context ? op.context.map(([a, c]) => [a, c]) : null };
+      return { ...op };
     case 'remember':
       return { op: 'remember', key: op.key, ik: op.idempotencyKey, result: idempotentToWire(op.result) };
     default:
@@ -131,8 +140,8 @@ export function idempotentFromWire(raw: unknown, path: string): IdempotentResult
   if (typeof raw !== 'object' || raw === null) throw new BadFrameError(`${path}: must be a map`);
   const { ch, a, n, ack, req } = raw as Record<string, unknown>;
   if (!isBytes(ch) || ch.length !== 8) throw new BadFrameError(`${path}.ch: must be 8 bytes`);
-  if (typeof a !== 'string' || a.length === 0 || a.length > 200)
-    throw new BadFrameError(`${path}.a: bad actor`);
+  if (!isReplicaId(a))
+    throw new BadFrameError(`${path}.a: actor must be a string of 1..${REPLICA_ID_LENGTH_MAX}`);
   if (!isCounter(n)) throw new BadFrameError(`${path}.n: bad counter`);
   for (const [name, value] of [
     ['ack', ack],
@@ -178,7 +187,7 @@ function opFromWire(raw: unknown, path: string): ReplicaOp {
         slot: checkSlot(o.slot, `${path}.slot`),
         deleted: o.deleted,
         value: o.deleted ? null : (o.value as Bytes),
-        context: o.context === null ? null : vectorFromWire(o.context, `${path}.context`),
+        context: o.context === null ? null : contextFromWire(o.context, `${path}.context`),
         idempotencyKey:
           o.idempotencyKey === null ? null : checkIdempotencyKey(o.idempotencyKey, `${path}.ik`),
       };

@@ -32,7 +32,7 @@ export interface HintReplayReport {
 
 function recordBytes(record: ReplicaRecord): number {
   let bytes = 64;
-  for (const sibling of record.siblings) bytes += 64 + (sibling.value?.length ?? 0);
+  for (const sibling of record) bytes += 64 + (sibling.value.bytes?.length ?? 0);
   return bytes;
 }
 

@@ -1,3 +1,4 @@
+export type { VersionVector } from '@tessera/core';
 export type { AntiEntropyReport } from './anti-entropy.ts';
 export {
   type Consistency,
@@ -28,9 +29,9 @@ export {
   isTombstoneOnly,
   merge,
   mint,
+  type Payload,
   type ReplicaRecord,
   type Sibling,
-  type VersionVector,
   versionHash,
   winnerOf,
 } from './record.ts';

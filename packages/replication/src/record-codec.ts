@@ -1,30 +1,37 @@
 /**
  * The CBOR form of a `ReplicaRecord`, on disk and on the wire (see
- * docs/spec/replication.md), and its strict check: data from a peer or a
- * disk is checked before use.
+ * docs/spec/replication.md): an array of core versions, as is. Data from a
+ * peer or a disk is checked with core's `parseVersion` plus the replication
+ * bounds before use, and rebuilt as fresh objects.
  */
-import { compareStamps } from '@tessera/core';
+import {
+  compareDots,
+  isLamportStamp,
+  parseVersion,
+  parseVersionVector,
+  REPLICA_ID_LENGTH_MAX,
+  TesseraError,
+  type VersionVector,
+} from '@tessera/core';
 import { BadFrameError } from './errors.ts';
-import { actorLengthMax, siblingsMax, valueBytesMax, versionVectorEntriesMax } from './limits.ts';
-import { type ReplicaRecord, type Sibling, stampOf, type VersionVector } from './record.ts';
+import { siblingsMax, valueBytesMax, versionVectorEntriesMax } from './limits.ts';
+import type { Payload, ReplicaRecord, Sibling } from './record.ts';
 
-/** Wire shape: `{ vv: [[actor, counter]…], s: [[actor, counter, mintedMs, deleted, value|null]…] }`. */
-export interface RecordWire {
-  vv: [string, number][];
-  s: [string, number, number, boolean, Uint8Array | null][];
+/** Wire shape of one sibling: a core `Version` whose value is `{ bytes, mintedMs }`. */
+export interface SiblingWire {
+  dot: { replica: string; counter: number };
+  context: VersionVector;
+  stamp: { clock: number; node: string };
+  value: { bytes: Uint8Array | null; mintedMs: number };
 }
 
-export function recordToWire(record: ReplicaRecord): RecordWire {
-  return {
-    vv: record.vv.map(([actor, counter]) => [actor, counter]),
-    s: record.siblings.map((s) => [
-      s.actor,
-      s.counter,
-      s.mintedMs,
-      s.deleted,
-      s.deleted ? null : (s.value ?? null),
-    ]),
-  };
+export function recordToWire(record: ReplicaRecord): SiblingWire[] {
+  return record.map((sibling) => ({
+    dot: { replica: sibling.dot.replica, counter: sibling.dot.counter },
+    context: sibling.context,
+    stamp: { clock: sibling.stamp.clock, node: sibling.stamp.node },
+    value: { bytes: sibling.value.bytes, mintedMs: sibling.value.mintedMs },
+  }));
 }
 
 function fail(path: string, message: string): never {
@@ -39,70 +46,64 @@ export function isCounter(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
 }
 
-function checkActor(value: unknown, path: string): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > actorLengthMax) {
-    fail(path, `actor must be a string of 1..${actorLengthMax}`);
-  }
-  return value;
+/** True for a replica id (also a stamp's node): a non-empty string within core's bound. */
+export function isReplicaId(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= REPLICA_ID_LENGTH_MAX;
 }
 
-/** Checks a version vector in wire form; throws `BadFrameError`. */
-export function vectorFromWire(raw: unknown, path: string): VersionVector {
-  if (!Array.isArray(raw) || raw.length > versionVectorEntriesMax) {
-    fail(path, `must be an array of at most ${versionVectorEntriesMax} entries`);
+/** Runs a core check and turns its typed error into `BadFrameError` at `path`. */
+function checked<T>(path: string, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof TesseraError) fail(path, error.message);
+    throw error;
   }
-  const out: [string, number][] = [];
-  let previous = '';
-  for (const [i, entry] of raw.entries()) {
-    if (!Array.isArray(entry) || entry.length !== 2) fail(`${path}[${i}]`, 'must be [actor, counter]');
-    const actor = checkActor(entry[0], `${path}[${i}]`);
-    if (!isCounter(entry[1])) fail(`${path}[${i}]`, 'counter must be a positive safe integer');
-    if (i > 0 && actor <= previous) fail(`${path}[${i}]`, 'actors must be sorted and unique');
-    previous = actor;
-    out.push([actor, entry[1]]);
-  }
-  return out;
 }
 
-/** Checks and converts a record in wire form; throws `BadFrameError`. */
-export function recordFromWire(raw: unknown, path = 'record'): ReplicaRecord {
+/** Checks a client context (a read's context in a write request); throws `BadFrameError`. */
+export function contextFromWire(raw: unknown, path: string): VersionVector {
+  return checked(path, () => parseVersionVector(raw));
+}
+
+function payloadFromWire(raw: unknown, path: string): Payload {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(path, 'must be a map');
-  const { vv: rawVv, s: rawSiblings } = raw as { vv?: unknown; s?: unknown };
-  const vv = vectorFromWire(rawVv, `${path}.vv`);
-  const known = new Map(vv);
-  if (!Array.isArray(rawSiblings) || rawSiblings.length === 0 || rawSiblings.length > siblingsMax) {
-    fail(`${path}.s`, `must hold 1..${siblingsMax} siblings`);
+  const { bytes, mintedMs } = raw as { bytes?: unknown; mintedMs?: unknown };
+  if (bytes !== null && (!isBytes(bytes) || bytes.length > valueBytesMax)) {
+    fail(`${path}.bytes`, `must be bytes of at most ${valueBytesMax}, or null for a tombstone`);
   }
-  const siblings: Sibling[] = [];
-  const dots = new Set<string>();
-  for (const [i, entry] of rawSiblings.entries()) {
-    const at = `${path}.s[${i}]`;
-    if (!Array.isArray(entry) || entry.length !== 5)
-      fail(at, 'must be [actor, counter, mintedMs, deleted, value]');
-    const [rawActor, counter, mintedMs, deleted, value] = entry as unknown[];
-    const actor = checkActor(rawActor, at);
-    if (!isCounter(counter)) fail(at, 'counter must be a positive safe integer');
-    if (typeof mintedMs !== 'number' || !Number.isFinite(mintedMs) || mintedMs < 0) fail(at, 'bad mintedMs');
-    if (typeof deleted !== 'boolean') fail(at, 'deleted must be a boolean');
-    if (deleted ? value !== null : !isBytes(value) || value.length > valueBytesMax) {
-      fail(at, deleted ? 'a tombstone has no value' : `value must be bytes of at most ${valueBytesMax}`);
-    }
-    if (counter > (known.get(actor) ?? 0)) fail(at, 'sibling dot is not covered by the record vector');
-    const dot = `${counter}\u0000${actor}`;
-    if (dots.has(dot)) fail(at, 'duplicate dot');
-    dots.add(dot);
-    siblings.push(
-      deleted
-        ? { actor, counter, mintedMs, deleted: true }
-        : { actor, counter, mintedMs, deleted: false, value: value as Uint8Array },
-    );
+  if (typeof mintedMs !== 'number' || !Number.isFinite(mintedMs) || mintedMs < 0) {
+    fail(`${path}.mintedMs`, 'must be a non-negative number');
   }
+  return { bytes, mintedMs };
+}
+
+function siblingFromWire(raw: unknown, path: string): Sibling {
+  const version = checked(path, () => parseVersion(raw, { entriesMax: versionVectorEntriesMax }));
+  // parseVersion checks the stamp's shape; its node id gets the replica-id bound too.
+  if (!isLamportStamp(version.stamp) || !isReplicaId(version.stamp.node)) {
+    fail(`${path}.stamp`, `node must be a string of 1..${REPLICA_ID_LENGTH_MAX}`);
+  }
+  return {
+    dot: { replica: version.dot.replica, counter: version.dot.counter },
+    context: checked(`${path}.context`, () =>
+      parseVersionVector(version.context, { entriesMax: versionVectorEntriesMax }),
+    ),
+    stamp: { clock: version.stamp.clock, node: version.stamp.node },
+    value: payloadFromWire(version.value, `${path}.value`),
+  };
+}
+
+/** Checks and converts a record in wire form (1..siblingsMax siblings, strictly ordered by dot); throws `BadFrameError`. */
+export function recordFromWire(raw: unknown, path = 'record'): ReplicaRecord {
+  if (!Array.isArray(raw) || raw.length === 0 || raw.length > siblingsMax) {
+    fail(path, `must be an array of 1..${siblingsMax} siblings`);
+  }
+  const siblings = raw.map((entry, i) => siblingFromWire(entry, `${path}[${i}]`));
   for (let i = 1; i < siblings.length; i++) {
-    const a = siblings[i - 1]!;
-    const b = siblings[i]!;
-    if (compareStamps(stampOf(a), stampOf(b)) <= 0) {
-      fail(`${path}.s`, 'siblings must be ordered winner first');
+    if (compareDots(siblings[i - 1]!.dot, siblings[i]!.dot) >= 0) {
+      fail(`${path}[${i}]`, 'siblings must be sorted by dot, without duplicates');
     }
   }
-  return { vv, siblings };
+  return siblings;
 }

@@ -17,8 +17,8 @@ import { type IdempotentResult, idempotentFromWire, idempotentToWire } from './f
 import { isTombstoneOnly, type ReplicaRecord, versionHash, winnerOf } from './record.ts';
 import { isBytes, recordFromWire, recordToWire } from './record-codec.ts';
 
-/** Format version of every value this file writes. */
-export const REPLICA_FORMAT_VERSION = 1;
+/** Format version of every value this file writes (2: records are core dotted versions). */
+export const REPLICA_FORMAT_VERSION = 2;
 
 const SLOT_INDEX = 'repl.slot';
 const HINT = 'repl.hint';
@@ -91,7 +91,11 @@ export class ReplicaStore {
   async getRecord(key: Uint8Array): Promise<ReplicaRecord | undefined> {
     const bytes = await this.store.get(key);
     if (!bytes) return undefined;
-    return corrupt('record', () => recordFromWire(decodeValue(bytes)));
+    return corrupt('record', () => {
+      const raw = decodeValue<{ v?: unknown; s?: unknown }>(bytes);
+      if (raw?.v !== REPLICA_FORMAT_VERSION) throw new Error(`unsupported record format ${String(raw?.v)}`);
+      return recordFromWire(raw.s, 's');
+    });
   }
 
   /** Writes the record and its slot-index entry atomically and durably. */
@@ -101,12 +105,12 @@ export class ReplicaStore {
       k: key,
       s: slot,
       h: versionHash(record),
-      t: isTombstoneOnly(record) ? winner.mintedMs : null,
+      t: isTombstoneOnly(record) ? winner.value.mintedMs : null,
     };
     // Before and after: a digest computed while the write is in flight is dropped either way.
     this.#changed(slot);
     await this.store.batch([
-      { type: 'put', key, value: encodeValue({ v: REPLICA_FORMAT_VERSION, ...recordToWire(record) }) },
+      { type: 'put', key, value: encodeValue({ v: REPLICA_FORMAT_VERSION, s: recordToWire(record) }) },
       { type: 'put', key: slotIndexKey(slot, key), value: encodeValue(index) },
     ]);
     this.#changed(slot);
@@ -213,7 +217,8 @@ export class ReplicaStore {
     const bytes = await this.store.get(storeKey);
     if (!bytes) return undefined;
     const { result, expiresMs } = corrupt('idempotency record', () => {
-      const raw = decodeValue<{ r?: unknown; e?: unknown }>(bytes);
+      const raw = decodeValue<{ v?: unknown; r?: unknown; e?: unknown }>(bytes);
+      if (raw?.v !== REPLICA_FORMAT_VERSION) throw new Error(`unsupported format ${String(raw?.v)}`);
       if (typeof raw.e !== 'number') throw new Error('e must be a number');
       return { result: idempotentFromWire(raw.r, 'r'), expiresMs: raw.e };
     });
@@ -273,6 +278,7 @@ export class ReplicaStore {
     for await (const { key: storeKey, value } of this.store.scan({ prefix })) {
       yield corrupt('hint', () => {
         const raw = decodeValue<{
+          v?: unknown;
           t?: unknown;
           q?: unknown;
           k?: unknown;
@@ -280,6 +286,7 @@ export class ReplicaStore {
           r?: unknown;
           c?: unknown;
         }>(value);
+        if (raw?.v !== REPLICA_FORMAT_VERSION) throw new Error(`unsupported hint format ${String(raw?.v)}`);
         if (typeof raw.c !== 'number') throw new Error('c must be a number');
         if (typeof raw.t !== 'string') throw new Error('t must be a string');
         if (typeof raw.q !== 'number' || !Number.isSafeInteger(raw.q))

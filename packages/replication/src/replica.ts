@@ -9,7 +9,7 @@ import { TesseraError } from '@tessera/core';
 import { equalBytes, Hash64, toHex } from './bytes.ts';
 import { BadFrameError } from './errors.ts';
 import { decodeRequest, encodeErrorReply, encodeReply, type OpResult, type ReplicaOp } from './frames.ts';
-import { isTombstoneOnly, maxCounter, merge, mint, versionHash } from './record.ts';
+import { isTombstoneOnly, maxClock, maxCounter, merge, mint, versionHash } from './record.ts';
 import type { ReplicaStore } from './replica-store.ts';
 
 /** Hash of a write's content, to tell a retry from a conflicting reuse of an idempotency key. */
@@ -95,25 +95,27 @@ export class ReplicaService {
               return { ok: true, duplicate: seen };
             }
           }
-          const local = await store.getRecord(op.key);
-          // Past every counter this replica has seen for the key, so the new version wins locally.
-          const counter = clock.receive(
-            Math.max(maxCounter(local), op.context ? maxCounter({ vv: op.context, siblings: [] }) : 0),
+          const local = (await store.getRecord(op.key)) ?? [];
+          // Past every stamp and counter the new version may supersede, so it outranks them and its
+          // dot is fresh even if this replica lost the key's history (reaped or wiped).
+          const stampClock = clock.receive(
+            Math.max(maxClock(local), op.context ? maxCounter(op.context) : 0),
           );
           const { record } = mint(local, {
             actor: this.#options.actor,
-            counter,
-            mintedMs: this.#options.now(),
-            deleted: op.deleted,
-            value: op.value ?? undefined,
-            context: op.context ?? undefined,
+            clock: stampClock,
+            payload: {
+              bytes: op.deleted ? null : (op.value ?? new Uint8Array(0)),
+              mintedMs: this.#options.now(),
+            },
+            ...(op.context ? { context: op.context } : {}),
           });
           await store.putRecord(op.key, op.slot, record);
           return { ok: true, record };
         });
       case 'apply':
         return this.#withKey(op.key, async () => {
-          clock.receive(maxCounter(op.record));
+          clock.receive(maxClock(op.record));
           const local = await store.getRecord(op.key);
           const merged = merge(local, op.record)!;
           if (!local || !equalBytes(versionHash(local), versionHash(merged)))

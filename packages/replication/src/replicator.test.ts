@@ -124,6 +124,12 @@ describe('Replicator basics (N=3, quorum)', () => {
       await expect(r.get(enc('k'), { consistency: { w: 2 } })).rejects.toMatchObject({
         name: 'InvalidArgumentError',
       });
+      // A context that is not a read's context (here the old array form) is refused before anything is sent.
+      const delivered = cluster.network.delivered;
+      await expect(r.put(enc('k'), enc('v'), { context: [['peer-1~x', 1]] as never })).rejects.toMatchObject({
+        name: 'InvalidArgumentError',
+      });
+      expect(cluster.network.delivered).toBe(delivered);
     });
   });
 });

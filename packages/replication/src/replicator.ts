@@ -4,7 +4,17 @@
  * and runs the repair machinery (hints, anti-entropy, tombstone reaping).
  */
 import type { Random, Timers } from '@tessera/coordinator';
-import { InvalidArgumentError, keySlot, LamportClock, LimitExceededError } from '@tessera/core';
+import {
+  InvalidArgumentError,
+  joinContext,
+  keySlot,
+  LamportClock,
+  LimitExceededError,
+  parseVersionVector,
+  REPLICA_ID_LENGTH_MAX,
+  TesseraError,
+  type VersionVector,
+} from '@tessera/core';
 import type { Store } from '@tessera/storage';
 import { type AntiEntropyReport, runAntiEntropy } from './anti-entropy.ts';
 import { equalBytes } from './bytes.ts';
@@ -28,7 +38,7 @@ import {
 import { createPeerCaller, type PeerCaller } from './peer-call.ts';
 import type { Placement } from './placement.ts';
 import { type ReapReport, reapTombstones } from './reaper.ts';
-import { merge, type ReplicaRecord, stampOf, type VersionVector, versionHash, winnerOf } from './record.ts';
+import { losersOf, merge, type ReplicaRecord, type Sibling, versionHash, winnerOf } from './record.ts';
 import { contentHash, ReplicaService } from './replica.ts';
 import { ReplicaStore } from './replica-store.ts';
 import type { PeerId, ReplicaTransport } from './transport.ts';
@@ -116,8 +126,8 @@ export interface UnderReplication {
   readonly slots: readonly number[];
 }
 
-function versionOf(record: ReplicaRecord): Version {
-  return stampOf(winnerOf(record));
+function versionOf(sibling: Sibling): Version {
+  return { clock: sibling.stamp.clock, node: sibling.stamp.node };
 }
 
 export class Replicator {
@@ -160,6 +170,11 @@ export class Replicator {
     const random = options.random?.next() ?? Math.random();
     const incarnation = options.incarnation ?? Math.floor(random * 2 ** 32).toString(36);
     this.actor = `${this.selfId}~${incarnation}`;
+    if (this.actor.length > REPLICA_ID_LENGTH_MAX) {
+      throw new InvalidArgumentError(
+        `peer id plus incarnation must be at most ${REPLICA_ID_LENGTH_MAX} chars`,
+      );
+    }
     this.#replicaStore = new ReplicaStore(options.store);
     this.#replica = new ReplicaService({
       store: this.#replicaStore,
@@ -249,6 +264,7 @@ export class Replicator {
     if (ik !== null && (typeof ik !== 'string' || ik.length === 0 || ik.length > idempotencyKeyLengthMax)) {
       throw new InvalidArgumentError(`idempotencyKey must be a string of 1..${idempotencyKeyLengthMax}`);
     }
+    const context = options.context === undefined ? null : checkContext(options.context);
     const slot = this.#slotOf(key, options.routingKey);
     const { owners, settings } = this.#ownersOf(key, slot);
     const required = requiredCount(
@@ -271,7 +287,7 @@ export class Replicator {
       slot,
       deleted: value === null,
       value,
-      context: options.context ?? null,
+      context,
       idempotencyKey: ik,
     };
     let minted: { minter: PeerId; record: ReplicaRecord } | undefined;
@@ -304,7 +320,7 @@ export class Replicator {
     );
     const total = acknowledged.length + 1;
     if (total < required) throw new QuorumNotReachedError(required, total);
-    const version = versionOf(record);
+    const version = versionOf(winnerOf(record));
     if (ik !== null) {
       const remembered: IdempotentResult = {
         contentHash: contentHash(value === null, value),
@@ -452,19 +468,19 @@ export class Replicator {
   }
 
   #readResult(merged: ReplicaRecord | undefined, answered: number, required: number): ReadResult {
-    if (!merged) return { found: false, siblings: [], context: [], answered, required };
-    const [winner, ...losers] = merged.siblings;
-    const siblings = losers.map((sibling) => ({
-      deleted: sibling.deleted,
-      ...(sibling.deleted ? {} : { value: sibling.value }),
-      version: stampOf(sibling),
+    if (!merged) return { found: false, siblings: [], context: {}, answered, required };
+    const winner = winnerOf(merged);
+    const siblings = losersOf(merged).map((sibling) => ({
+      deleted: sibling.value.bytes === null,
+      ...(sibling.value.bytes === null ? {} : { value: sibling.value.bytes }),
+      version: versionOf(sibling),
     }));
     return {
-      found: !winner!.deleted,
-      ...(winner!.deleted ? {} : { value: winner!.value }),
-      version: stampOf(winner!),
+      found: winner.value.bytes !== null,
+      ...(winner.value.bytes === null ? {} : { value: winner.value.bytes }),
+      version: versionOf(winner),
       siblings,
-      context: merged.vv,
+      context: joinContext(merged),
       answered,
       required,
     };
@@ -514,6 +530,18 @@ export class Replicator {
 
   get closed(): boolean {
     return this.#closed;
+  }
+}
+
+/** A caller's context (from a read), checked and copied; `InvalidArgumentError` when it is not one. */
+function checkContext(context: unknown): VersionVector {
+  try {
+    return parseVersionVector(context);
+  } catch (error) {
+    if (error instanceof TesseraError) {
+      throw new InvalidArgumentError(`context must be a read's context: ${error.message}`);
+    }
+    throw error;
   }
 }
 

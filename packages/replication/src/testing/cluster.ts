@@ -48,7 +48,8 @@ export async function startTestCluster(options: TestClusterOptions): Promise<Tes
       timers,
       random: { next: random },
       replication,
-      limits: { requestTimeoutMs: 200, repairTimeoutMs: 1000, ...options.limits },
+      // Generous for a loaded CI machine: a stopped peer is marked down where a test waits on it.
+      limits: { requestTimeoutMs: 1000, repairTimeoutMs: 5000, ...options.limits },
     });
     replicators.set(id, replicator);
   }
