@@ -191,11 +191,15 @@ interface Group {
   ops: number;
 }
 
-/** Structured clone copies a view's whole buffer; store a tight copy when the view is partial. */
+/**
+ * Structured clone copies a view's whole buffer and cannot store shared
+ * memory; store a tight plain copy unless the view already is one.
+ */
 function tight(bytes: Uint8Array): Uint8Array {
   return bytes.byteOffset === 0 &&
     bytes.byteLength === bytes.buffer.byteLength &&
-    bytes.constructor === Uint8Array
+    bytes.constructor === Uint8Array &&
+    bytes.buffer instanceof ArrayBuffer
     ? bytes
     : copyBytes(bytes);
 }
