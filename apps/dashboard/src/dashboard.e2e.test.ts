@@ -192,8 +192,35 @@ describe('dashboard against a three-peer cluster', () => {
     expect(progress).toEqual(['40', '100']);
     await page.screenshot({ path: join(resultsDir, 'jobs.png') });
 
-    // SIGKILL C: its row turns down; the others stay up.
+    // Owner switch (by keyboard): the tab's peer restarts as an owner on IndexedDB, with a quota in its node state.
     await page.click('#tab-peers');
+    await page.focus('input[role="switch"]');
+    await page.keyboard.press('Space');
+    const ownerId = await waitFor(
+      async () => {
+        const id = await page.evaluate(() => {
+          const peer = window.tesseraDashboard?.peer;
+          return peer?.role === 'owner' ? peer.id : undefined;
+        });
+        if (id === undefined) return undefined;
+        const self = (await peerRows()).find((row) => row.id === id);
+        const storage = await page.textContent(`tr[data-peer="${id}"] td:nth-child(8)`);
+        return self?.role === 'owner' && self.status === 'up' && !storage?.includes('no quota')
+          ? id
+          : undefined;
+      },
+      { timeoutMs: waitMs, what: 'this tab restarted as an owner with a storage quota' },
+    );
+    expect(ownerId).not.toBe(selfId);
+    expect(page.url()).toContain('role=owner');
+    expect(await page.textContent('[data-testid="connection-bar"]')).toContain('owner · IndexedDB');
+    await waitFor(async () => (await peerRows()).filter((row) => row.status === 'up').length === 4, {
+      timeoutMs: waitMs,
+      what: 'four peers up after the restart',
+    });
+    await page.screenshot({ path: join(resultsDir, 'owner.png') });
+
+    // SIGKILL C: its row turns down; the others stay up.
     await c.kill();
     await waitFor(
       async () => {
@@ -214,7 +241,7 @@ describe('dashboard against a three-peer cluster', () => {
     expect(await page.getAttribute('#panel', 'data-stale')).toBe('true');
     expect(await page.getAttribute('[data-testid="connection-bar"]', 'data-phase')).toBe('reconnecting');
     // The last live view is kept (not cleared, not repainted by the tab's own failure detector).
-    expect((await peerRows()).map((row) => row.id).sort()).toEqual([a.id, b.id, c.id, selfId].sort());
+    expect((await peerRows()).map((row) => row.id).sort()).toEqual([a.id, b.id, c.id, ownerId].sort());
     await page.screenshot({ path: join(resultsDir, 'stale.png') });
 
     // A comes back on the same addresses and data: the tab redials it and the view is live again.

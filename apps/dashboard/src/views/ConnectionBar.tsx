@@ -28,7 +28,9 @@ export function ConnectionBar({
       <dl className="bar-facts">
         <div>
           <dt>Cluster</dt>
-          <dd>{config.cluster}</dd>
+          <dd className="cluster-name" title={config.cluster}>
+            {config.cluster}
+          </dd>
         </div>
         <div>
           <dt>This tab</dt>
