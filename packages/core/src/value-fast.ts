@@ -327,7 +327,7 @@ function readItem(depth: number): unknown {
         if (at >= end) throw leave;
         const kb = src[at++]!;
         if (kb >> 5 !== 3) throw leave;
-        const key = readText(readArg(kb & 0x1f));
+        const key = kb < 0x70 && kb > 0x60 ? readKey(kb & 0x1f) : readText(readArg(kb & 0x1f));
         if (key === '__proto__') throw leave;
         object[key] = readItem(depth + 1);
       }
@@ -359,6 +359,43 @@ function readItem(depth: number): unknown {
           throw leave;
       }
   }
+}
+
+// Map keys repeat from value to value: short ASCII keys are looked up by their bytes, which
+// saves building (and V8 internalising) the same string again.
+const keyCacheSize = 1024;
+const keyCacheStrings: string[] = new Array(keyCacheSize).fill('');
+const keyCacheBytes = new Uint8Array(keyCacheSize * 16);
+const keyCacheLengths = new Uint8Array(keyCacheSize);
+
+/** A map key of 1–15 bytes (its length fits in the initial byte). */
+function readKey(n: number): string {
+  if (n > end - at) throw leave;
+  const b = src;
+  const p = at;
+  let hash = n;
+  let high = 0;
+  for (let i = 0; i < n; i++) {
+    const c = b[p + i]!;
+    high |= c;
+    hash = (hash * 31 + c) | 0;
+  }
+  if (high >= 0x80) return readText(n);
+  const slot = (hash ^ (hash >>> 10)) & (keyCacheSize - 1);
+  const base = slot * 16;
+  if (keyCacheLengths[slot] === n) {
+    let i = 0;
+    while (i < n && keyCacheBytes[base + i] === b[p + i]) i++;
+    if (i === n) {
+      at = p + n;
+      return keyCacheStrings[slot]!;
+    }
+  }
+  const key = readText(n);
+  keyCacheLengths[slot] = n;
+  keyCacheBytes.set(b.subarray(p, p + n), base);
+  keyCacheStrings[slot] = key;
+  return key;
 }
 
 function readText(n: number): string {
@@ -399,6 +436,111 @@ function readText(n: number): string {
             b[p + 5]!,
             b[p + 6]!,
             b[p + 7]!,
+          );
+        case 9:
+          return fromCharCode(
+            b[p]!,
+            b[p + 1]!,
+            b[p + 2]!,
+            b[p + 3]!,
+            b[p + 4]!,
+            b[p + 5]!,
+            b[p + 6]!,
+            b[p + 7]!,
+            b[p + 8]!,
+          );
+        case 10:
+          return fromCharCode(
+            b[p]!,
+            b[p + 1]!,
+            b[p + 2]!,
+            b[p + 3]!,
+            b[p + 4]!,
+            b[p + 5]!,
+            b[p + 6]!,
+            b[p + 7]!,
+            b[p + 8]!,
+            b[p + 9]!,
+          );
+        case 11:
+          return fromCharCode(
+            b[p]!,
+            b[p + 1]!,
+            b[p + 2]!,
+            b[p + 3]!,
+            b[p + 4]!,
+            b[p + 5]!,
+            b[p + 6]!,
+            b[p + 7]!,
+            b[p + 8]!,
+            b[p + 9]!,
+            b[p + 10]!,
+          );
+        case 12:
+          return fromCharCode(
+            b[p]!,
+            b[p + 1]!,
+            b[p + 2]!,
+            b[p + 3]!,
+            b[p + 4]!,
+            b[p + 5]!,
+            b[p + 6]!,
+            b[p + 7]!,
+            b[p + 8]!,
+            b[p + 9]!,
+            b[p + 10]!,
+            b[p + 11]!,
+          );
+        case 13:
+          return fromCharCode(
+            b[p]!,
+            b[p + 1]!,
+            b[p + 2]!,
+            b[p + 3]!,
+            b[p + 4]!,
+            b[p + 5]!,
+            b[p + 6]!,
+            b[p + 7]!,
+            b[p + 8]!,
+            b[p + 9]!,
+            b[p + 10]!,
+            b[p + 11]!,
+            b[p + 12]!,
+          );
+        case 14:
+          return fromCharCode(
+            b[p]!,
+            b[p + 1]!,
+            b[p + 2]!,
+            b[p + 3]!,
+            b[p + 4]!,
+            b[p + 5]!,
+            b[p + 6]!,
+            b[p + 7]!,
+            b[p + 8]!,
+            b[p + 9]!,
+            b[p + 10]!,
+            b[p + 11]!,
+            b[p + 12]!,
+            b[p + 13]!,
+          );
+        case 15:
+          return fromCharCode(
+            b[p]!,
+            b[p + 1]!,
+            b[p + 2]!,
+            b[p + 3]!,
+            b[p + 4]!,
+            b[p + 5]!,
+            b[p + 6]!,
+            b[p + 7]!,
+            b[p + 8]!,
+            b[p + 9]!,
+            b[p + 10]!,
+            b[p + 11]!,
+            b[p + 12]!,
+            b[p + 13]!,
+            b[p + 14]!,
           );
         default: {
           const units = new Array<number>(n);

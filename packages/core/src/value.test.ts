@@ -399,6 +399,29 @@ describe('fast path', () => {
     expect(decodeValue(fromHex('a1 69 5f 5f 70 72 6f 74 6f 5f 5f 01'))).toBeInstanceOf(Map);
   });
 
+  it('reads short keys right through the key cache, collisions included', () => {
+    // Far more distinct short keys than cache slots, each read twice, in two orders.
+    const objects = Array.from({ length: 4000 }, (_, i) => ({ [`k${i}`]: i, [`${i % 7}x`]: 'v', a: i }));
+    for (const order of [objects, [...objects].reverse()])
+      for (const o of order) expect(decodeValue(encodeValue(o))).toEqual(o);
+    fc.assert(
+      fc.property(
+        fc.dictionary(
+          fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 15 }).filter((k) => k !== '__proto__'),
+          fc.nat(),
+          {
+            noNullPrototype: true,
+          },
+        ),
+        (o) => {
+          const bytes = encodeValue(o);
+          expect(decodeFast(bytes)).toEqual(cborXDecoder.decode(bytes));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
   it('hands out results that later encodes never overwrite', () => {
     const values = Array.from({ length: 3000 }, (_, i) => ({
       i,
