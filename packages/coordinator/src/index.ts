@@ -11,5 +11,29 @@ export {
   DEFAULT_LIMITS,
   DEFAULT_TIMING,
 } from './options.ts';
+export * from './slot-map.ts';
+export {
+  type AssignInput,
+  type AssignMember,
+  type AssignStats,
+  assignSlots,
+  capacityFromQuota,
+  capacityStepSlots,
+  DEFAULT_QUOTA_RULE,
+  type QuotaRule,
+} from './slot-map-assign.ts';
+export * from './slot-map-errors.ts';
+export {
+  type AckPayload,
+  compareProposals,
+  type EndPayload,
+  type PreparePayload,
+  type Proposal,
+  type ProposalId,
+  SLOT_MAP_MESSAGE_TYPE,
+  type SlotMapHead,
+  SlotMapLedger,
+} from './slot-map-protocol.ts';
+export * from './slot-map-service.ts';
 export * from './types.ts';
 export { DIGEST_BUCKET_CLOCKS, WIRE_VERSION } from './wire.ts';

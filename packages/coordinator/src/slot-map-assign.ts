@@ -98,6 +98,8 @@ export function distribute(total: number, caps: readonly number[], preference: r
 
 /** Passes of primary balancing per run. */
 const primaryPassesMax = 8;
+/** Share of an even primary count an owner may be over before primaries are reordered. */
+const primarySlackShare = 0.02;
 
 /** Counters of one assignment run (for tests and logs). */
 export interface AssignStats {
@@ -159,10 +161,12 @@ export function assignSlots(input: AssignInput, stats?: AssignStats): SlotMap {
   };
 
   // Primaries in proportion to load targets (the +1 leaves room for the remainder).
+  // Remainders by member order, not by current counts, so the targets of a
+  // second run over the same members are the same (a balanced map is a fixpoint).
   const primaryTarget = distribute(
     SLOT_COUNT,
     target.map((t) => Math.ceil(t / n) + 1),
-    byLoad(prim),
+    [...Array(k).keys()],
   );
 
   // Step 3: holes. Slots with the same kept owners form a group; a max flow
@@ -176,7 +180,7 @@ export function assignSlots(input: AssignInput, stats?: AssignStats): SlotMap {
     const key = [...list].sort((x, y) => x - y).join(',');
     let g = groups.get(key);
     if (!g) {
-      g = { kept: list, slots: [] };
+      g = { kept: [...list], slots: [] };
       groups.set(key, g);
     }
     g.slots.push(s);
@@ -262,9 +266,13 @@ export function assignSlots(input: AssignInput, stats?: AssignStats): SlotMap {
 
   // Step 5: balance primaries by reordering inside slots, until a pass changes nothing
   // (so a balanced map is a fixpoint and the next run proposes nothing).
+  // Only owners more than `slack` over their primary target start handing
+  // primaries on, so a one-slot shift of the remainder never moves anything.
+  const slack = Math.max(2, Math.ceil((SLOT_COUNT / k) * primarySlackShare));
   for (let pass = 0; pass < primaryPassesMax; pass++) {
     let swaps = 0;
     for (let y = 0; y < k; y++) {
+      if (prim[y]! <= primaryTarget[y]! + slack) continue;
       let last = -1;
       for (let s = SLOT_COUNT - 1; s >= 0 && prim[y]! > primaryTarget[y]!; s--) {
         const list = owners[s]!;

@@ -1,0 +1,354 @@
+import { SLOT_COUNT } from '@tessera/core';
+import { describe, expect, it } from 'vitest';
+import { type Coordinator, createCoordinator } from './coordinator.ts';
+import { Prng } from './sim/prng.ts';
+import { type SimPeer, Simulation, simulationSeed } from './sim/simulation.ts';
+import {
+  encodeSlotMap,
+  mapOwners,
+  movedSlotReplicas,
+  ownerLoads,
+  ownersBySlot,
+  type SlotMap,
+  slotMapKey,
+  toWire,
+  validateSlotMap,
+} from './slot-map.ts';
+import { createSlotMap, type SlotMapService } from './slot-map-service.ts';
+
+const timing = {
+  statePeriodMs: 500,
+  suspectAfterMs: 2000,
+  downAfterMs: 5000,
+  syncPeriodMs: 2000,
+  syncIntervalMinMs: 250,
+  requestTimeoutMs: 1000,
+};
+const slotTiming = { prepareTimeoutMs: 3000, ackHoldMs: 6000, settleMs: 1000, checkPeriodMs: 2000 };
+
+interface Node {
+  id: string;
+  peer: SimPeer;
+  coordinator: Coordinator;
+  slotMap: SlotMapService;
+}
+
+class Harness {
+  readonly sim: Simulation;
+  readonly nodes = new Map<string, Node>();
+  readonly rng: Prng;
+  readonly #auto: boolean;
+
+  constructor(seed: number, options: { auto?: boolean; dropRate?: number } = {}) {
+    this.sim = new Simulation({ seed, delayMsMin: 1, delayMsMax: 40, dropRate: options.dropRate ?? 0.02 });
+    this.rng = this.sim.fork();
+    this.#auto = options.auto ?? true;
+  }
+
+  async add(id: string): Promise<Node> {
+    const peer = await this.sim.addPeer(id);
+    const coordinator = createCoordinator({
+      network: peer.network,
+      timers: peer.timers,
+      random: peer.random,
+      store: peer.store,
+      cluster: 'sim',
+      role: 'owner',
+      timing,
+    });
+    const slotMap = createSlotMap({
+      coordinator,
+      timers: peer.timers,
+      random: peer.random,
+      store: peer.store,
+      replicas: 3,
+      auto: this.#auto,
+      timing: slotTiming,
+    });
+    const node = { id, peer, coordinator, slotMap };
+    this.nodes.set(id, node);
+    return node;
+  }
+
+  async start(ids: readonly string[], staggerMs = 0): Promise<void> {
+    const started: Promise<void>[] = [];
+    for (const id of ids) {
+      const node = this.nodes.get(id)!;
+      started.push(
+        new Promise((resolve, reject) => {
+          this.sim.scheduler.after(this.rng.int(staggerMs + 1), () => {
+            node.coordinator
+              .start()
+              .then(() => node.slotMap.start())
+              .then(resolve, reject);
+          });
+        }),
+      );
+    }
+    await this.sim.runFor(staggerMs + 1);
+    await Promise.all(started);
+  }
+
+  readonly #crashed = new Set<string>();
+
+  /** Kills a peer without a goodbye (its coordinator object is simply never heard from again). */
+  crash(id: string): void {
+    this.sim.crash(id);
+    this.#crashed.add(id);
+  }
+
+  running(): Node[] {
+    return [...this.nodes.values()].filter((n) => n.coordinator.running && !this.#crashed.has(n.id));
+  }
+
+  /** Every running peer holds the same committed map, owned by exactly the running peers, with nothing in flight. */
+  agreed(expectedOwners = this.running().map((n) => n.id)): boolean {
+    const running = this.running();
+    if (running.length === 0) return false;
+    const first = running[0]!.slotMap.head;
+    if (first.map.epoch === 0) return false;
+    const bytes = hex(encodeSlotMap(first.map));
+    const owners = mapOwners(first.map);
+    return (
+      running.every(
+        (n) =>
+          n.slotMap.head.proposal?.[0] === first.proposal?.[0] &&
+          n.slotMap.head.proposal?.[1] === first.proposal?.[1] &&
+          hex(encodeSlotMap(n.slotMap.map)) === bytes &&
+          n.slotMap.pending() === null,
+      ) &&
+      owners.length === expectedOwners.length &&
+      [...expectedOwners].sort().every((id, i) => id === owners[i])
+    );
+  }
+
+  map(): SlotMap {
+    return this.running()[0]!.slotMap.map;
+  }
+
+  async stop(): Promise<void> {
+    for (const n of this.running()) {
+      await n.slotMap.stop();
+      const stopped = n.coordinator.stop();
+      await this.sim.runFor(1);
+      await stopped;
+    }
+  }
+}
+
+const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+const peerId = (i: number) => `p${String(i).padStart(2, '0')}`;
+
+function expectBalanced(map: SlotMap): void {
+  validateSlotMap(map);
+  const owners = mapOwners(map);
+  const even = (SLOT_COUNT * Math.min(3, owners.length)) / owners.length;
+  for (const [id, load] of ownerLoads(map)) {
+    expect(Math.abs(load - even), `${id} holds ${load}, even ${even}`).toBeLessThanOrEqual(0.1 * even);
+  }
+}
+
+async function formed(seed: number, peers: number, options: { auto?: boolean } = {}): Promise<Harness> {
+  const h = new Harness(seed, options);
+  const ids = Array.from({ length: peers }, (_, i) => peerId(i));
+  for (const id of ids) await h.add(id);
+  await h.start(ids, 1000);
+  if (options.auto === false) {
+    await h.sim.runUntil(() => h.running().every((n) => n.coordinator.members().length === peers), {
+      timeMsMax: 20_000,
+    });
+    await h.sim.runFor(1000);
+    const proposing = h.nodes.get(ids[0]!)!.slotMap.rebalance();
+    await h.sim.runFor(1);
+    await proposing;
+  }
+  const ok = await h.sim.runUntil(() => h.agreed(), { timeMsMax: 60_000, checkEveryMs: 250 });
+  expect(ok, `seed ${seed}: a ${peers}-peer cluster did not agree on a map (TESSERA_SIM_SEED=${seed})`).toBe(
+    true,
+  );
+  return h;
+}
+
+describe('slot map protocol in simulation', () => {
+  it('a cluster of 5–20 peers forms and every peer holds the identical, balanced map', async () => {
+    const seed = simulationSeed();
+    const peers = 5 + new Prng(seed).int(16);
+    console.log(`slot map formation: seed ${seed}, ${peers} peers (TESSERA_SIM_SEED=${seed} replays)`);
+    const h = await formed(seed, peers);
+    const map = h.map();
+    expectBalanced(map);
+    expect(h.sim.errors, `seed ${seed}`).toEqual([]);
+    // Stored under the S key on every peer, byte for byte the committed map.
+    for (const n of h.running()) {
+      const stored = await n.peer.store.get(slotMapKey('sim'));
+      expect(stored).toBeDefined();
+    }
+    // The proposer recorded the change as a finished job.
+    const jobs = (await Promise.all(h.running().map((n) => n.coordinator.jobs.list()))).flat();
+    expect(
+      jobs.some((j) => j.kind === 'slotmap' && j.status === 'done'),
+      `seed ${seed}`,
+    ).toBe(true);
+    await h.stop();
+  });
+
+  it('a joining peer gets its share and nothing else moves', async () => {
+    const seed = simulationSeed();
+    console.log(`slot map join: seed ${seed} (TESSERA_SIM_SEED=${seed} replays)`);
+    const h = await formed(seed, 6);
+    const before = h.map();
+    await h.add('p99');
+    await h.start(['p99']);
+    const ok = await h.sim.runUntil(() => h.agreed(), { timeMsMax: 60_000, checkEveryMs: 250 });
+    expect(ok, `seed ${seed}`).toBe(true);
+    const after = h.map();
+    expectBalanced(after);
+    expect(after.epoch, `seed ${seed}`).toBe(before.epoch + 1);
+    const share = ownerLoads(after).get('p99')!;
+    expect(movedSlotReplicas(before, after), `seed ${seed}`).toBe(share);
+    const old = ownersBySlot(before);
+    const now = ownersBySlot(after);
+    for (let s = 0; s < SLOT_COUNT; s++) {
+      for (const o of now[s]!) if (!old[s]!.includes(o)) expect(o).toBe('p99');
+    }
+    await h.stop();
+  });
+
+  it('a killed owner is failed over: only its ranges move', async () => {
+    const seed = simulationSeed();
+    console.log(`slot map failover: seed ${seed} (TESSERA_SIM_SEED=${seed} replays)`);
+    const h = await formed(seed, 7);
+    const before = h.map();
+    const victim = peerId(3);
+    h.crash(victim);
+    const ok = await h.sim.runUntil(() => h.agreed(), { timeMsMax: 60_000, checkEveryMs: 250 });
+    expect(ok, `seed ${seed}`).toBe(true);
+    const after = h.map();
+    expectBalanced(after);
+    const old = ownersBySlot(before);
+    const now = ownersBySlot(after);
+    for (let s = 0; s < SLOT_COUNT; s++) {
+      expect(now[s]).not.toContain(victim);
+      const gained = now[s]!.some((o) => !old[s]!.includes(o));
+      if (gained) expect(old[s], `seed ${seed}: slot ${s} moved without the victim`).toContain(victim);
+    }
+    await h.stop();
+  });
+
+  it('two concurrent proposals: every peer ends on the same winner', async () => {
+    const seed = simulationSeed();
+    console.log(`slot map concurrent proposals: seed ${seed} (TESSERA_SIM_SEED=${seed} replays)`);
+    const h = await formed(seed, 6, { auto: false });
+    const a = h.nodes.get(peerId(1))!.slotMap.rebalance({ replicas: 2 });
+    const b = h.nodes.get(peerId(4))!.slotMap.rebalance({ replicas: 1 });
+    await h.sim.runFor(1);
+    const ids = [await a, await b];
+    expect(ids.every((id) => id !== null)).toBe(true);
+    const ok = await h.sim.runUntil(() => h.agreed() && h.running().every((n) => n.slotMap.map.epoch >= 2), {
+      timeMsMax: 60_000,
+      checkEveryMs: 250,
+    });
+    expect(ok, `seed ${seed}`).toBe(true);
+    const winner = h.running()[0]!.slotMap.head.proposal!;
+    expect(
+      ids.some((id) => id![0] === winner[0] && id![1] === winner[1]),
+      `seed ${seed}`,
+    ).toBe(true);
+    expect([1, 2]).toContain(h.map().replicas);
+    await h.stop();
+  });
+
+  it('a partition during PREPARE, then heal: one consistent map with every peer', async () => {
+    const seed = simulationSeed();
+    console.log(`slot map partition: seed ${seed} (TESSERA_SIM_SEED=${seed} replays)`);
+    const h = await formed(seed, 7);
+    await h.add('p99');
+    await h.start(['p99']);
+    // Split as soon as a proposal for the joiner is out.
+    let split = false;
+    const prepared = new Promise<void>((resolve) => {
+      h.nodes.get(peerId(0))!.slotMap.on('prepare', () => {
+        if (split) return;
+        split = true;
+        h.sim.partition([
+          [peerId(0), peerId(1), peerId(2), peerId(3), 'p99'],
+          [peerId(4), peerId(5), peerId(6)],
+        ]);
+        resolve();
+      });
+    });
+    await h.sim.runUntil(() => split, { timeMsMax: 30_000 });
+    await prepared;
+    await h.sim.runFor(timing.downAfterMs * 3);
+    h.sim.heal();
+    const ok = await h.sim.runUntil(() => h.agreed(), { timeMsMax: 90_000, checkEveryMs: 250 });
+    expect(ok, `seed ${seed}`).toBe(true);
+    expectBalanced(h.map());
+    expect(h.sim.errors, `seed ${seed}`).toEqual([]);
+    await h.stop();
+  });
+
+  it('forged and malformed proposals are rejected and change nothing', async () => {
+    const seed = simulationSeed();
+    console.log(`slot map bad input: seed ${seed} (TESSERA_SIM_SEED=${seed} replays)`);
+    const h = await formed(seed, 5);
+    const before = h.running().map((n) => hex(encodeSlotMap(n.slotMap.map)));
+    const rejected = new Map<string, string[]>();
+    for (const n of h.running()) {
+      n.slotMap.on('rejected', (e) => rejected.set(n.id, [...(rejected.get(n.id) ?? []), e.reason]));
+    }
+    const rogue = h.nodes.get(peerId(2))!.coordinator;
+    const good = h.map();
+    const wire = toWire(good);
+    // A gap in coverage.
+    await rogue.publish({
+      messageType: 'slotmap',
+      eventType: 'prepare',
+      payload: {
+        epoch: good.epoch + 1,
+        base: h.running()[0]!.slotMap.head.proposal,
+        map: { ...wire, epoch: good.epoch + 1, ranges: wire.ranges.slice(1) },
+        required: wire.owners,
+      },
+    });
+    // Not a map at all.
+    await rogue.publish({ messageType: 'slotmap', eventType: 'prepare', payload: 'give me everything' });
+    // A well-formed map naming an owner nobody knows: owners refuse it.
+    const ghost = {
+      ...wire,
+      epoch: good.epoch + 1,
+      owners: [...wire.owners.slice(0, -1), 'zz-ghost'],
+      ranges: wire.ranges.map(([s, e, _epoch, o]) => [s, e, good.epoch + 1, o] as const),
+    };
+    await rogue.publish({
+      messageType: 'slotmap',
+      eventType: 'prepare',
+      payload: {
+        epoch: good.epoch + 1,
+        base: h.running()[0]!.slotMap.head.proposal,
+        map: ghost,
+        required: ghost.owners,
+      },
+    });
+    // A commit of someone else's proposal.
+    await rogue.publish({
+      messageType: 'slotmap',
+      eventType: 'commit',
+      payload: { proposal: h.running()[0]!.slotMap.head.proposal },
+    });
+    await h.sim.runFor(slotTiming.prepareTimeoutMs * 3);
+    const after = h.running().map((n) => hex(encodeSlotMap(n.slotMap.map)));
+    expect(after, `seed ${seed}`).toEqual(before);
+    for (const n of h.running()) {
+      const reasons = rejected.get(n.id) ?? [];
+      expect(reasons, `${n.id}, seed ${seed}`).toContain('coverage');
+      expect(reasons, `${n.id}, seed ${seed}`).toContain('malformed');
+      expect(reasons, `${n.id}, seed ${seed}`).toContain('notProposer');
+    }
+    expect(
+      h.running().reduce((sum, n) => sum + n.slotMap.stats().refused, 0),
+      `seed ${seed}`,
+    ).toBeGreaterThan(0);
+    await h.stop();
+  });
+});
