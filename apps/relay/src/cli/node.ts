@@ -11,7 +11,7 @@ import type { KvBackend } from '../backend/backend.ts';
 import { openLocalBackend } from '../backend/local-backend.ts';
 import { MembershipSlots } from '../backend/replicated-placement.ts';
 import { HttpApi } from '../http/api.ts';
-import { instrumentBackend, PeerMetrics } from '../http/peer-metrics.ts';
+import { instrumentBackend, instrumentRecords, PeerMetrics } from '../http/peer-metrics.ts';
 import type { RecordApi } from '../http/records.ts';
 import { type HttpServer, startHttpServer } from '../http/server.ts';
 import { type RespServer, startRespServer } from '../server/server.ts';
@@ -112,7 +112,7 @@ export async function startNode(config: StartConfig, log: Logger): Promise<Runni
     cleanup.push(() => respServer.close());
 
     const api = new HttpApi({
-      records: replicating.replicator ?? unavailableRecords,
+      records: instrumentRecords(replicating.replicator ?? unavailableRecords, metrics),
       status: async () => statusOf(peer, replicating, slots, hasReplication),
     });
     const http = await startHttpServer({

@@ -96,6 +96,8 @@ describe('tessera start', () => {
     expect(metrics).toMatch(/tessera_ops_total\{frontend="resp",command="set",result="ok"\} 1/);
     expect(metrics).toMatch(/tessera_op_duration_seconds_count\{frontend="resp",command="get"\} 1/);
     expect(metrics).toMatch(/tessera_http_requests_total\{route="tenants",status="201"\} 1/);
+    // Creating a tenant reads the D record (absent) and writes it, both through the replicator.
+    expect(metrics).toMatch(/tessera_ops_total\{frontend="http",command="put",result="ok"\} 1/);
     expect(metrics).toMatch(/tessera_members\{status="\w+"\} 1/);
   });
 

@@ -12,6 +12,7 @@
  */
 import type { KvBackend } from '../backend/backend.ts';
 import { Counter, Gauge, Histogram, Registry } from './metrics.ts';
+import type { RecordApi } from './records.ts';
 
 /** `result` label of an operation. */
 export type OpResult = 'ok' | 'error' | 'quorum_not_reached';
@@ -114,5 +115,14 @@ export function instrumentBackend(backend: KvBackend, metrics: PeerMetrics): KvB
     stats: (db) => backend.stats(db),
     topology: (self) => backend.topology(self),
     close: () => backend.close(),
+  };
+}
+
+/** A record API that records every call in `metrics` under front end `http`. */
+export function instrumentRecords(records: RecordApi, metrics: PeerMetrics): RecordApi {
+  return {
+    put: (key, value, options) => metrics.time('http', 'put', () => records.put(key, value, options)),
+    get: (key, options) => metrics.time('http', 'get', () => records.get(key, options)),
+    delete: (key, options) => metrics.time('http', 'delete', () => records.delete(key, options)),
   };
 }
