@@ -124,7 +124,11 @@ export function fromWire(input: unknown, check: SlotMapCheck = {}): SlotMap {
     });
     ranges.push({ start: start as number, end: end as number, epoch: epoch as number, owners: rangeOwners });
   }
-  return validateSlotMap({ epoch: w.epoch as number, replicas: w.replicas as number, ranges }, check);
+  const map = validateSlotMap({ epoch: w.epoch as number, replicas: w.replicas as number, ranges }, check);
+  // The table is the set of owners: one listed but never used would hide a range short of owners.
+  if (new Set(owners).size !== owners.length || mapOwners(map).length !== owners.length)
+    fail('ownerCount', 'the owner table must list each owner of the map exactly once');
+  return map;
 }
 
 /**
