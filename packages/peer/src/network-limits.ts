@@ -13,13 +13,11 @@ export const OUTBOUND_STREAMS_MAX_DEFAULT = 64;
 /** Longest error text sent back in an error frame, in bytes. */
 export const ERROR_MESSAGE_BYTES_MAX = 512;
 
-/** Default bound on serving one inbound replication request (read, handle, reply). */
-export const REPLICA_REQUEST_TIMEOUT_MS_DEFAULT = 10_000;
-/** Default inbound replication streams open at once on one connection. */
-export const REPLICA_INBOUND_STREAMS_MAX_DEFAULT = 256;
+/** Default inbound replication streams open at once on one connection (normally one: requests share a stream). */
+export const REPLICA_INBOUND_STREAMS_MAX_DEFAULT = 8;
 /** Default outbound replication streams libp2p allows on one connection. */
-export const REPLICA_OUTBOUND_STREAMS_MAX_DEFAULT = 256;
-/** Default replication requests to one peer in flight at once (the rest queue). */
+export const REPLICA_OUTBOUND_STREAMS_MAX_DEFAULT = 8;
+/** Default replication requests to one peer in flight at once (the rest queue); also what one inbound stream serves at once. */
 export const REPLICA_REQUESTS_IN_FLIGHT_MAX_DEFAULT = 128;
 /** Default replication requests to one peer waiting in the queue before new ones fail. */
 export const REPLICA_REQUESTS_QUEUED_MAX_DEFAULT = 4096;

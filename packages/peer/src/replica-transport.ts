@@ -8,7 +8,6 @@
  */
 import type { Connection, Logger, Stream } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
-import { lpStream } from '@libp2p/utils';
 import { InvalidArgumentError, LimitExceededError, TesseraError } from '@tessera/core';
 import {
   type FrameHandler,
@@ -22,17 +21,15 @@ import { dialable } from './member-dialer.ts';
 import {
   REPLICA_INBOUND_STREAMS_MAX_DEFAULT,
   REPLICA_OUTBOUND_STREAMS_MAX_DEFAULT,
-  REPLICA_REQUEST_TIMEOUT_MS_DEFAULT,
   REPLICA_REQUESTS_IN_FLIGHT_MAX_DEFAULT,
   REPLICA_REQUESTS_QUEUED_MAX_DEFAULT,
 } from './network-limits.ts';
+import { abortable, InboundChannel, OutboundChannel } from './replica-streams.ts';
 
 /** Bounds of the replication transport. */
 export interface ReplicaTransportOptions {
   /** Largest request or reply frame in bytes; replication's `frameBytesMax` (4 MiB) by default. */
   readonly frameBytesMax?: number;
-  /** Bound on serving one inbound request (read, handle, reply), ms. Outbound requests use the caller's `timeoutMs`. */
-  readonly requestTimeoutMs?: number;
   /** Inbound replication streams open at once per connection (libp2p refuses more). */
   readonly inboundStreamsMax?: number;
   /** Outbound replication streams per connection libp2p allows. */
@@ -71,7 +68,6 @@ export class Libp2pReplicaTransport implements ReplicaTransport {
   readonly selfId: string;
   readonly protocol = REPLICATION_PROTOCOL;
   readonly frameBytesMax: number;
-  readonly requestTimeoutMs: number;
   readonly inboundStreamsMax: number;
   readonly outboundStreamsMax: number;
   readonly requestsInFlightMax: number;
@@ -86,6 +82,8 @@ export class Libp2pReplicaTransport implements ReplicaTransport {
   readonly #node: TesseraLibp2p;
   readonly #log: Logger;
   readonly #queues = new Map<string, PeerQueue>();
+  readonly #channels = new Map<string, Promise<OutboundChannel>>();
+  readonly #peerIds = new Map<string, ReturnType<typeof peerIdFromString>>();
   readonly #addressesOf: ((peer: string) => readonly string[]) | undefined;
   #handler: FrameHandler | undefined;
   #started = false;
@@ -96,10 +94,6 @@ export class Libp2pReplicaTransport implements ReplicaTransport {
     this.#log = node.logger.forComponent('tessera:replication');
     this.selfId = node.peerId.toString();
     this.frameBytesMax = positive('frameBytesMax', options.frameBytesMax ?? replicationFrameBytesMax);
-    this.requestTimeoutMs = positive(
-      'requestTimeoutMs',
-      options.requestTimeoutMs ?? REPLICA_REQUEST_TIMEOUT_MS_DEFAULT,
-    );
     this.inboundStreamsMax = positive(
       'inboundStreamsMax',
       options.inboundStreamsMax ?? REPLICA_INBOUND_STREAMS_MAX_DEFAULT,
@@ -136,6 +130,13 @@ export class Libp2pReplicaTransport implements ReplicaTransport {
     if (!this.#started) return;
     this.#started = false;
     for (const queue of this.#queues.values()) for (const wake of queue.waiting.splice(0)) wake();
+    const channels = [...this.#channels.values()];
+    this.#channels.clear();
+    for (const opening of channels)
+      opening.then(
+        (channel) => channel.close(),
+        () => undefined,
+      );
     try {
       await this.#node.unhandle(this.protocol);
     } catch (err) {
@@ -156,18 +157,13 @@ export class Libp2pReplicaTransport implements ReplicaTransport {
     if (frame.byteLength > this.frameBytesMax) {
       throw new LimitExceededError('frameBytesMax', this.frameBytesMax, frame.byteLength);
     }
-    let peerId: ReturnType<typeof peerIdFromString>;
-    try {
-      peerId = peerIdFromString(peer);
-    } catch (err) {
-      throw new InvalidArgumentError(`not a peer id: ${peer} (${String(err)})`);
-    }
+    const peerId = this.#peerId(peer);
     const signal = AbortSignal.timeout(options.timeoutMs);
     let queued = true;
     try {
       await this.#acquire(peer, signal);
       queued = false;
-      const reply = await this.#exchange(peerId, frame, signal);
+      const reply = await this.#exchange(peer, peerId, frame, signal);
       this.stats.requestsSent++;
       return reply;
     } catch (err) {
@@ -181,29 +177,57 @@ export class Libp2pReplicaTransport implements ReplicaTransport {
   }
 
   async #exchange(
+    peer: string,
     peerId: ReturnType<typeof peerIdFromString>,
     frame: Uint8Array,
     signal: AbortSignal,
   ): Promise<Uint8Array> {
-    let stream: Stream | undefined;
-    try {
-      const addresses =
-        this.#addressesOf !== undefined && this.#node.getConnections(peerId).length === 0
-          ? dialable(peerId.toString(), this.#addressesOf(peerId.toString()))
-          : [];
-      stream = await this.#node.dialProtocol(addresses.length > 0 ? addresses : peerId, this.protocol, {
-        signal,
-        runOnLimitedConnection: true,
+    let opening = this.#channels.get(peer);
+    if (opening === undefined) {
+      opening = this.#openChannel(peerId, signal);
+      this.#channels.set(peer, opening);
+      // A failed open is forgotten, so the next request dials again.
+      opening.catch(() => {
+        if (this.#channels.get(peer) === opening) this.#channels.delete(peer);
       });
-      const lp = lpStream(stream, { maxDataLength: this.frameBytesMax });
-      await lp.write(frame, { signal });
-      const reply = (await lp.read({ signal })).subarray();
-      await stream.close({ signal }).catch(() => undefined);
-      return reply;
-    } catch (err) {
-      stream?.abort(err instanceof Error ? err : new Error(String(err)));
-      throw err;
     }
+    const channel = await abortable(opening, signal);
+    return channel.request(frame, signal);
+  }
+
+  async #openChannel(
+    peerId: ReturnType<typeof peerIdFromString>,
+    signal: AbortSignal,
+  ): Promise<OutboundChannel> {
+    const addresses =
+      this.#addressesOf !== undefined && this.#node.getConnections(peerId).length === 0
+        ? dialable(peerId.toString(), this.#addressesOf(peerId.toString()))
+        : [];
+    const stream = await this.#node.dialProtocol(addresses.length > 0 ? addresses : peerId, this.protocol, {
+      signal,
+      runOnLimitedConnection: true,
+    });
+    const peer = peerId.toString();
+    const channel = new OutboundChannel(stream, this.frameBytesMax, this.requestsQueuedMax, () => {
+      if (this.#channels.get(peer) === opened) this.#channels.delete(peer);
+    });
+    const opened = Promise.resolve(channel);
+    this.#channels.set(peer, opened);
+    return channel;
+  }
+
+  /** Parses a peer id once; parsing (base58) on every request is measurable. */
+  #peerId(peer: string): ReturnType<typeof peerIdFromString> {
+    let peerId = this.#peerIds.get(peer);
+    if (peerId !== undefined) return peerId;
+    try {
+      peerId = peerIdFromString(peer);
+    } catch (err) {
+      throw new InvalidArgumentError(`not a peer id: ${peer} (${String(err)})`);
+    }
+    if (this.#peerIds.size >= PEER_IDS_CACHED_MAX) this.#peerIds.clear();
+    this.#peerIds.set(peer, peerId);
+    return peerId;
   }
 
   /** Waits for one of the peer's in-flight slots, so a burst queues here instead of being refused by libp2p. */
@@ -250,28 +274,25 @@ export class Libp2pReplicaTransport implements ReplicaTransport {
     if (queue.inFlight === 0) this.#queues.delete(peer);
   }
 
-  async #serve(stream: Stream, connection: Connection): Promise<void> {
+  #serve(stream: Stream, connection: Connection): void {
     const from = connection.remotePeer.toString();
-    const signal = AbortSignal.timeout(this.requestTimeoutMs);
-    try {
-      const handler = this.#handler;
-      if (handler === undefined) throw new Error('no replication handler registered');
-      const lp = lpStream(stream, { maxDataLength: this.frameBytesMax });
-      const request = (await lp.read({ signal })).subarray();
-      const reply = await handler(request, from);
-      if (reply.byteLength > this.frameBytesMax) {
-        throw new LimitExceededError('frameBytesMax', this.frameBytesMax, reply.byteLength);
-      }
-      await lp.write(reply, { signal });
-      await stream.close({ signal });
-      this.stats.requestsServed++;
-    } catch (err) {
-      this.stats.requestsRejected++;
-      this.#log('rejected a replication stream from %s: %e', from, err);
-      stream.abort(err instanceof Error ? err : new Error(String(err)));
+    const handler = this.#handler;
+    if (handler === undefined) {
+      stream.abort(new Error('no replication handler registered'));
+      return;
     }
+    new InboundChannel(stream, from, handler, {
+      frameBytesMax: this.frameBytesMax,
+      requestsInFlightMax: this.requestsInFlightMax,
+      framesQueuedMax: this.requestsQueuedMax,
+      stats: this.stats,
+      log: this.#log,
+    }).run();
   }
 }
+
+/** Parsed peer ids kept; the cache is cleared when full. */
+const PEER_IDS_CACHED_MAX = 4096;
 
 function positive(name: string, value: number): number {
   if (!Number.isSafeInteger(value) || value <= 0) {

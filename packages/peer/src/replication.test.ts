@@ -7,6 +7,7 @@ import { QuorumNotReachedError, REPLICATION_PROTOCOL } from '@tessera/replicatio
 import { StaticPlacement } from '@tessera/replication/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { kvRecordKey, type Peer, routingKeyOfRecord } from './index.ts';
+import { REQUEST_ID_BYTES, splitRequestId, withRequestId } from './replica-channel.ts';
 import { type PeerProcess, spawnPeerProcess } from './testing/peer-process-control.ts';
 import { startTestPeer, tcpAddress, testReplication, testTiming } from './testing/replication-cluster.ts';
 import { waitFor } from './testing/wait.ts';
@@ -122,34 +123,44 @@ describe('replication over libp2p: three owners, N=3 W=2 R=2', () => {
     expect(a.replicator.hintCount).toBeGreaterThanOrEqual(2);
   });
 
-  it('answers a bad frame with ERR_BAD_FRAME, aborts an oversized one, and keeps serving', async () => {
+  it('answers a bad frame with ERR_BAD_FRAME, aborts a stream with an oversized or id-less frame, and keeps serving', async () => {
     const a = await startTestPeer(cleanups, 'repl-bad', []);
     const b = await startTestPeer(cleanups, 'repl-bad', [tcpAddress(a)]);
     const owners = [a.id, b.id].sort();
     for (const peer of [a, b]) peer.placement.slots = new StaticPlacement(owners, 2);
     await waitFor(() => allAlive(a, owners) && allAlive(b, owners), { what: 'both alive' });
 
-    const exchange = async (frame: Uint8Array) => {
-      const stream = await b.libp2p.dialProtocol(a.libp2p.peerId, REPLICATION_PROTOCOL);
-      const lp = lpStream(stream, { maxDataLength: 8 << 20 });
-      await lp.write(frame);
-      const reply = (await lp.read()).subarray();
-      await stream.close();
-      return decodeValue(reply) as { error?: { code: string } };
+    // One stream carries many requests: each frame is a 4-byte request id, then replication's frame.
+    const stream = await b.libp2p.dialProtocol(a.libp2p.peerId, REPLICATION_PROTOCOL);
+    const lp = lpStream(stream, { maxDataLength: 8 << 20 });
+    const exchange = async (id: number, frame: Uint8Array) => {
+      await lp.write(withRequestId(id, frame));
+      const reply = splitRequestId((await lp.read()).subarray());
+      expect(reply.id).toBe(id);
+      return decodeValue(reply.payload) as { error?: { code: string } };
     };
-    expect((await exchange(new Uint8Array([0xff, 0x00, 0x13]))).error?.code).toBe('ERR_BAD_FRAME');
+    expect((await exchange(7, new Uint8Array([0xff, 0x00, 0x13]))).error?.code).toBe('ERR_BAD_FRAME');
     const hostile = encodeValue({ v: 1, clock: 1, ops: [{ op: 'apply', key: 'not bytes', slot: -1 }] });
-    expect((await exchange(hostile)).error?.code).toBe('ERR_BAD_FRAME');
+    expect((await exchange(8, hostile)).error?.code).toBe('ERR_BAD_FRAME');
+    await stream.close();
 
     const rejectedBefore = a.replicaTransport.stats.requestsRejected;
     const oversized = await b.libp2p.dialProtocol(a.libp2p.peerId, REPLICATION_PROTOCOL);
     await lpStream(oversized, { maxDataLength: 8 << 20 }).write(
-      new Uint8Array(a.replicaTransport.frameBytesMax + 1),
+      new Uint8Array(a.replicaTransport.frameBytesMax + REQUEST_ID_BYTES + 1),
     );
     await waitFor(() => a.replicaTransport.stats.requestsRejected > rejectedBefore, {
       what: 'the oversized frame to be rejected',
     });
     oversized.abort(new Error('test done'));
+
+    const rejectedBeforeShort = a.replicaTransport.stats.requestsRejected;
+    const short = await b.libp2p.dialProtocol(a.libp2p.peerId, REPLICATION_PROTOCOL);
+    await lpStream(short).write(new Uint8Array([1, 2]));
+    await waitFor(() => a.replicaTransport.stats.requestsRejected > rejectedBeforeShort, {
+      what: 'the frame without a request id to be rejected',
+    });
+    short.abort(new Error('test done'));
 
     await b.put('still', 'serving');
     expect(await a.get('still')).toMatchObject({ found: true, value: 'serving' });

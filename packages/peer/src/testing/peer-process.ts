@@ -13,6 +13,7 @@ import { openMemoryStore, type Store } from '@tessera/storage';
 import { openFsStore } from '@tessera/storage-fs';
 import { createPeer } from '../index.ts';
 import type { PeerReplicationOptions } from '../peer.ts';
+import { runLoad } from './load.ts';
 
 /** What the spawning test passes as the first argument. */
 export interface PeerProcessConfig {
@@ -79,6 +80,41 @@ interface DataCommand {
   readonly options?: object;
   readonly peers?: string[];
   readonly ownersPerSlot?: number;
+  /** `bench`: what to run. */
+  readonly bench?: {
+    readonly op: 'put' | 'get' | 'storePut' | 'storeGet';
+    readonly clients: number;
+    readonly warmupMs: number;
+    readonly durationMs: number;
+    readonly valueBytes: number;
+    readonly keysPerClient: number;
+    readonly consistency?: 'one' | 'quorum' | 'all';
+  };
+}
+
+/** Benchmark keys are per process and client, so processes never write the same key. */
+function benchKey(client: number, i: number, keysPerClient: number): string {
+  return `bench-${peer.id.slice(-8)}-${client}-${i % keysPerClient}`;
+}
+
+function runBench(spec: NonNullable<DataCommand['bench']>) {
+  const value = new Uint8Array(spec.valueBytes).map((_, i) => (i * 31) & 0xff);
+  const options = spec.consistency === undefined ? {} : { consistency: spec.consistency };
+  const encoder = new TextEncoder();
+  const ops = {
+    put: (client: number, i: number) => peer.put(benchKey(client, i, spec.keysPerClient), value, options),
+    get: async (client: number, i: number) => {
+      const read = await peer.get(benchKey(client, i, spec.keysPerClient), options);
+      if (!read.found) throw new Error('benchmark key not found');
+    },
+    storePut: (client: number, i: number) =>
+      storage.put(encoder.encode(benchKey(client, i, spec.keysPerClient)), value),
+    storeGet: async (client: number, i: number) => {
+      if ((await storage.get(encoder.encode(benchKey(client, i, spec.keysPerClient)))) === undefined)
+        throw new Error('benchmark key not found');
+    },
+  };
+  return runLoad(spec.clients, spec.warmupMs, spec.durationMs, ops[spec.op]);
 }
 
 async function runData(command: DataCommand): Promise<unknown> {
@@ -96,6 +132,11 @@ async function runData(command: DataCommand): Promise<unknown> {
       return peer.underReplicatedSlots();
     case 'hintCount':
       return peer.replicator.hintCount;
+    case 'members':
+      return peer.members().map((member) => ({ id: member.id, liveness: member.liveness }));
+    case 'bench':
+      if (command.bench === undefined) throw new Error('bench needs a spec');
+      return await runBench(command.bench);
     default:
       throw new Error(`unknown command ${command.cmd}`);
   }

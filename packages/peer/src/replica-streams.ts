@@ -1,0 +1,197 @@
+/**
+ * The two ends of a replication stream (framing in replica-channel.ts).
+ * The outbound end matches replies to pending requests by id; the inbound
+ * end serves up to `requestsInFlightMax` requests at once and stops reading
+ * while it is full, so a fast sender is slowed by yamux's window instead of
+ * growing memory here.
+ */
+import type { Logger, Stream } from '@libp2p/interface';
+import { lpStream } from '@libp2p/utils';
+import type { FrameHandler } from '@tessera/replication';
+import { PeerUnreachableError } from './errors.ts';
+import {
+  FrameWriter,
+  type LpStream,
+  REQUEST_ID_BYTES,
+  splitRequestId,
+  withRequestId,
+} from './replica-channel.ts';
+import type { ReplicaTransportStats } from './replica-transport.ts';
+
+/** Rejects with the signal's reason when it aborts first. */
+export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
+interface Pending {
+  resolve(reply: Uint8Array): void;
+  reject(err: unknown): void;
+}
+
+const REQUEST_ID_MAX = 0xffff_ffff;
+
+/** This peer's stream to one remote peer: many requests in flight, replies matched by id. */
+export class OutboundChannel {
+  readonly #stream: Stream;
+  readonly #lp: LpStream;
+  readonly #writer: FrameWriter;
+  readonly #pending = new Map<number, Pending>();
+  readonly #onClosed: () => void;
+  #nextId = 1;
+  #closed = false;
+
+  constructor(stream: Stream, frameBytesMax: number, framesQueuedMax: number, onClosed: () => void) {
+    this.#stream = stream;
+    this.#onClosed = onClosed;
+    this.#lp = lpStream(stream, { maxDataLength: frameBytesMax + REQUEST_ID_BYTES });
+    this.#writer = new FrameWriter(this.#lp, framesQueuedMax, (err) => this.#fail(err));
+    void this.#readReplies();
+  }
+
+  request(frame: Uint8Array, signal: AbortSignal): Promise<Uint8Array> {
+    if (this.#closed) return Promise.reject(new PeerUnreachableError(this.#stream.id));
+    const id = this.#nextId;
+    this.#nextId = id === REQUEST_ID_MAX ? 1 : id + 1;
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const onAbort = () => {
+        this.#pending.delete(id);
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#pending.set(id, {
+        resolve: (reply) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(reply);
+        },
+        reject: (err) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(err);
+        },
+      });
+      this.#writer.push(withRequestId(id, frame));
+    });
+  }
+
+  /** Closes the stream; pending requests reject. */
+  close(): void {
+    this.#fail(new Error('replication transport stopped'));
+  }
+
+  async #readReplies(): Promise<void> {
+    try {
+      for (;;) {
+        const { id, payload } = splitRequestId((await this.#lp.read()).subarray());
+        const pending = this.#pending.get(id);
+        // A reply to a request that timed out is dropped.
+        if (pending === undefined) continue;
+        this.#pending.delete(id);
+        pending.resolve(payload);
+      }
+    } catch (err) {
+      this.#fail(err);
+    }
+  }
+
+  #fail(err: unknown): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#onClosed();
+    for (const pending of this.#pending.values()) pending.reject(err);
+    this.#pending.clear();
+    this.#stream.abort(err instanceof Error ? err : new Error(String(err)));
+  }
+}
+
+export interface InboundChannelOptions {
+  readonly frameBytesMax: number;
+  readonly requestsInFlightMax: number;
+  readonly framesQueuedMax: number;
+  readonly stats: ReplicaTransportStats;
+  readonly log: Logger;
+}
+
+/** A remote peer's stream to this one: reads requests, serves them through the handler, writes replies. */
+export class InboundChannel {
+  readonly #stream: Stream;
+  readonly #from: string;
+  readonly #handler: FrameHandler;
+  readonly #options: InboundChannelOptions;
+  readonly #lp: LpStream;
+  readonly #writer: FrameWriter;
+  #inFlight = 0;
+  #slotFreed: (() => void) | undefined;
+  #failed = false;
+
+  constructor(stream: Stream, from: string, handler: FrameHandler, options: InboundChannelOptions) {
+    this.#stream = stream;
+    this.#from = from;
+    this.#handler = handler;
+    this.#options = options;
+    this.#lp = lpStream(stream, { maxDataLength: options.frameBytesMax + REQUEST_ID_BYTES });
+    this.#writer = new FrameWriter(this.#lp, options.framesQueuedMax, (err) => this.#reject(err));
+  }
+
+  async run(): Promise<void> {
+    try {
+      for (;;) {
+        if (this.#inFlight >= this.#options.requestsInFlightMax) {
+          await new Promise<void>((resolve) => {
+            this.#slotFreed = resolve;
+          });
+        }
+        const { id, payload } = splitRequestId((await this.#lp.read()).subarray());
+        this.#inFlight++;
+        void this.#serve(id, payload);
+      }
+    } catch (err) {
+      // The remote closing its side between frames is the normal end of a stream.
+      if ((err as { name?: string }).name === 'UnexpectedEOFError') {
+        void this.#stream.close().catch(() => undefined);
+        return;
+      }
+      this.#reject(err);
+    }
+  }
+
+  async #serve(id: number, payload: Uint8Array): Promise<void> {
+    try {
+      const reply = await this.#handler(payload, this.#from);
+      if (reply.byteLength > this.#options.frameBytesMax) {
+        // No reply: the requester times out and counts it as not acknowledged.
+        throw new Error(`reply of ${reply.byteLength} bytes exceeds frameBytesMax`);
+      }
+      this.#writer.push(withRequestId(id, reply));
+      this.#options.stats.requestsServed++;
+    } catch (err) {
+      this.#options.stats.requestsRejected++;
+      this.#options.log('dropped a replication request from %s: %e', this.#from, err);
+    } finally {
+      this.#inFlight--;
+      const wake = this.#slotFreed;
+      this.#slotFreed = undefined;
+      wake?.();
+    }
+  }
+
+  #reject(err: unknown): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#options.stats.requestsRejected++;
+    this.#options.log('rejected a replication stream from %s: %e', this.#from, err);
+    this.#stream.abort(err instanceof Error ? err : new Error(String(err)));
+  }
+}
