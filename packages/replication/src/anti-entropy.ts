@@ -1,16 +1,37 @@
 /**
- * Anti-entropy: this replica compares per-slot digests with each co-owner
- * and, for slots that differ, compares the (key, version hash) lists and
- * merges what differs both ways. A slot is verified for a co-owner only when
- * the digests match (or were made to match by this pass).
+ * Anti-entropy: this replica compares digests with each co-owner and merges
+ * what differs both ways.
+ *
+ * Which keys a pair shares: a database with replication factor N keeps a key
+ * on the first N owners of its slot, so owners at positions i and j share
+ * exactly the keys whose N is above max(i, j). A pair is compared over
+ * those keys only (`minN` = max(i, j) + 1), so a database with a larger N on
+ * the same slot is repaired onto its extra owners, and a smaller one is
+ * never pushed to owners that do not hold it.
+ *
+ * How much moves: a slot whose root digest differs is split by key hash into
+ * a 16-way tree (buckets.ts); only differing buckets are descended into, and
+ * (key, version hash) entries are exchanged only for differing leaves, at
+ * most `slotEntriesPerPageMax` per frame. A slot is verified for a co-owner
+ * only when the digests match or were made to match by this pass.
  */
 
 import { SLOT_COUNT } from '@tessera/core';
+import { bucketFanout } from './buckets.ts';
 import { equalBytes, toHex } from './bytes.ts';
+import { replicationFactorMax } from './consistency.ts';
 import type { ReplicatorContext } from './context.ts';
 import type { ReplicaOp } from './frames.ts';
-import { digestSlotsPerOpMax, opsPerFrameMax, slotEntriesPerPageMax } from './limits.ts';
-import { merge, type ReplicaRecord, versionHash } from './record.ts';
+import {
+  bucketLeafEntriesMax,
+  bucketLevelsMax,
+  bucketParentsPerOpMax,
+  digestSlotsPerOpMax,
+  opsPerFrameMax,
+  slotEntriesPerPageMax,
+} from './limits.ts';
+import { merge, versionHash } from './record.ts';
+import type { SlotDigest } from './replica-store.ts';
 import type { PeerId } from './transport.ts';
 
 /** What one anti-entropy pass did. */
@@ -23,28 +44,34 @@ export interface AntiEntropyReport {
   readonly pulled: number;
   /** Keys pushed to co-owners. */
   readonly pushed: number;
-  /** Co-owners that could not be reached. */
+  /** Co-owners that could not be reached (or are down in the membership view). */
   readonly unreachable: readonly PeerId[];
+  /** Bucket digests received while descending differing slots' hash trees. */
+  readonly buckets: number;
+  /** (key, version hash) entries received from co-owners for differing leaves. */
+  readonly entries: number;
 }
+
+interface Counters {
+  pulled: number;
+  pushed: number;
+  buckets: number;
+  entries: number;
+}
+
+/** A bucket of one slot's hash tree. */
+interface Bucket {
+  readonly level: number;
+  readonly bucket: number;
+}
+
+/** Leaves whose first entries page shares one frame: their limits add up to one page. */
+const leafOpsPerFrameMax = Math.max(1, Math.floor(slotEntriesPerPageMax / bucketLeafEntriesMax));
+/** `children` ops per frame (each ≤ bucketParentsPerOpMax parents × 16 children). */
+const childrenOpsPerFrameMax = 16;
 
 function repairCall(context: ReplicatorContext) {
   return { timeoutMs: context.limits.repairTimeoutMs };
-}
-
-/** Slots this replica owns, grouped by co-owner. */
-function sharedSlots(context: ReplicatorContext): Map<PeerId, number[]> {
-  const byPeer = new Map<PeerId, number[]>();
-  for (let slot = 0; slot < SLOT_COUNT; slot++) {
-    const owners = context.ownersOfSlot(slot);
-    if (!owners.includes(context.selfId)) continue;
-    for (const peer of owners) {
-      if (peer === context.selfId) continue;
-      const list = byPeer.get(peer) ?? [];
-      list.push(slot);
-      byPeer.set(peer, list);
-    }
-  }
-  return byPeer;
 }
 
 function chunk<T>(items: readonly T[], size: number): T[][] {
@@ -53,102 +80,225 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
+/** Slots this replica owns for some N (it is among the first replicationFactorMax owners). */
+function ownedSlots(context: ReplicatorContext): number[] {
+  const slots: number[] = [];
+  for (let slot = 0; slot < SLOT_COUNT; slot++) {
+    if (context.slotOwners(slot).slice(0, replicationFactorMax).includes(context.selfId)) slots.push(slot);
+  }
+  return slots;
+}
+
+/**
+ * Per co-owner, per `minN`, the slots to compare. A pair beyond the default
+ * N is compared only when this replica holds keys it shares; the co-owner's
+ * own pass covers the keys only it holds.
+ */
+function plan(
+  context: ReplicatorContext,
+  slots: readonly number[],
+  digests: ReadonlyMap<number, SlotDigest>,
+): Map<PeerId, Map<number, number[]>> {
+  const byPeer = new Map<PeerId, Map<number, number[]>>();
+  for (const slot of slots) {
+    const owners = context.slotOwners(slot).slice(0, replicationFactorMax);
+    const self = owners.indexOf(context.selfId);
+    for (const [position, peer] of owners.entries()) {
+      if (peer === context.selfId) continue;
+      const minN = Math.max(self, position) + 1;
+      if (minN > context.defaultReplicationFactor && digests.get(slot)!.byMinN[minN - 1]!.count === 0)
+        continue;
+      const byMinN = byPeer.get(peer) ?? new Map<number, number[]>();
+      const list = byMinN.get(minN) ?? [];
+      list.push(slot);
+      byMinN.set(minN, list);
+      byPeer.set(peer, byMinN);
+    }
+  }
+  return byPeer;
+}
+
 /** Runs one pass with every co-owner, or only `peers`. */
 export async function runAntiEntropy(
   context: ReplicatorContext,
   peers?: readonly PeerId[],
 ): Promise<AntiEntropyReport> {
-  const byPeer = sharedSlots(context);
-  const allSlots = new Set([...byPeer.values()].flat());
-  const localDigests = await context.replicaStore.slotDigests(allSlots);
+  const slots = ownedSlots(context);
+  const localDigests = await context.replicaStore.slotDigests(new Set(slots));
+  const byPeer = plan(context, slots, localDigests);
+  const counters: Counters = { pulled: 0, pushed: 0, buckets: 0, entries: 0 };
   let compared = 0;
   let differing = 0;
-  let pulled = 0;
-  let pushed = 0;
   const unreachable: PeerId[] = [];
-  for (const [peer, slots] of byPeer) {
+  for (const [peer, byMinN] of byPeer) {
     if (peers && !peers.includes(peer)) continue;
+    const peerSlots = [...byMinN.values()].flat();
     // A co-owner the membership view has down cannot answer: mark it without waiting for its timeout.
     if (!context.placement.isUp(peer)) {
       unreachable.push(peer);
-      for (const slot of slots) context.markUnderReplicated(slot, peer);
+      for (const slot of peerSlots) context.markUnderReplicated(slot, peer);
       continue;
     }
     try {
-      const differ: number[] = [];
-      // One frame carries up to opsPerFrameMax digest ops of digestSlotsPerOpMax slots each.
-      for (const frameSlots of chunk(slots, digestSlotsPerOpMax * opsPerFrameMax)) {
-        const ops = chunk(frameSlots, digestSlotsPerOpMax).map((part) => ({
-          op: 'digests' as const,
-          slots: part,
-        }));
-        const results = await context.caller.call(peer, ops, repairCall(context));
+      const differ: { slot: number; minN: number }[] = [];
+      const ops = [...byMinN].flatMap(([minN, minNSlots]) =>
+        chunk(minNSlots, digestSlotsPerOpMax).map((part) => ({ op: 'digests' as const, slots: part, minN })),
+      );
+      // Digest ops of every minN share frames, up to opsPerFrameMax ops each.
+      for (const frameOps of chunk(ops, opsPerFrameMax)) {
+        const results = await context.caller.call(peer, frameOps, repairCall(context));
         results.forEach((result, i) => {
           if (!result.ok || !('digests' in result)) throw new Error(`digest op refused by ${peer}`);
-          const asked = ops[i]!.slots;
+          const { slots: asked, minN } = frameOps[i]!;
           asked.forEach((slot, j) => {
             compared += 1;
-            if (equalBytes(result.digests[j]!, localDigests.get(slot)!)) context.markVerified(slot, peer);
-            else differ.push(slot);
+            const local = localDigests.get(slot)!.byMinN[minN - 1]!.digest;
+            if (equalBytes(result.digests[j]!, local)) context.markVerified(slot, peer);
+            else differ.push({ slot, minN });
           });
         });
       }
       differing += differ.length;
-      for (const slot of differ) {
-        const counts = await repairSlot(context, peer, slot);
-        pulled += counts.pulled;
-        pushed += counts.pushed;
+      for (const { slot, minN } of differ) {
+        await repairSlot(context, peer, slot, minN, counters);
         context.markVerified(slot, peer);
       }
     } catch {
       unreachable.push(peer);
-      for (const slot of slots) context.markUnderReplicated(slot, peer);
+      for (const slot of peerSlots) context.markUnderReplicated(slot, peer);
     }
   }
-  return { compared, differing, pulled, pushed, unreachable };
+  return { compared, differing, unreachable, ...counters };
 }
 
-async function remoteEntries(context: ReplicatorContext, peer: PeerId, slot: number) {
-  const out = new Map<string, { key: Uint8Array; hash: Uint8Array }>();
-  let after: Uint8Array | null = null;
-  for (;;) {
-    const [result] = await context.caller.call(
-      peer,
-      [{ op: 'entries', slot, after, limit: slotEntriesPerPageMax }],
-      repairCall(context),
+/** Descends the slot's hash tree from the root (known to differ) and repairs every differing leaf. */
+async function repairSlot(
+  context: ReplicatorContext,
+  peer: PeerId,
+  slot: number,
+  minN: number,
+  counters: Counters,
+): Promise<void> {
+  const leaves: Bucket[] = [];
+  let frontier = [0];
+  for (let level = 0; frontier.length > 0; level++) {
+    const next: number[] = [];
+    const opsOf = chunk(frontier, bucketParentsPerOpMax).map(
+      (parents): ReplicaOp => ({ op: 'children', slot, minN, level, parents }),
     );
-    if (!result?.ok || !('entries' in result)) throw new Error(`entries op refused by ${peer}`);
-    for (const [key, hash] of result.entries) out.set(toHex(key), { key, hash });
-    if (!result.more || result.entries.length === 0) return out;
-    after = result.entries[result.entries.length - 1]![0];
+    for (const ops of chunk(opsOf, childrenOpsPerFrameMax)) {
+      const results = await context.caller.call(peer, ops, repairCall(context));
+      for (const [i, result] of results.entries()) {
+        if (!result.ok || !('children' in result)) throw new Error(`children op refused by ${peer}`);
+        counters.buckets += result.children.length;
+        const parents = (ops[i] as { parents: readonly number[] }).parents;
+        for (const [p, parent] of parents.entries()) {
+          const local = await context.replicaStore.childDigests(slot, minN, level, parent);
+          for (let c = 0; c < bucketFanout; c++) {
+            const [remoteDigest, remoteCount] = result.children[p * bucketFanout + c]!;
+            const mine = local[c]!;
+            if (equalBytes(remoteDigest, mine.digest)) continue;
+            const child = parent * bucketFanout + c;
+            // Small on both sides, one side empty (nothing to narrow down), or the bottom: compare entries.
+            const isLeaf =
+              level + 1 >= bucketLevelsMax ||
+              Math.max(remoteCount, mine.count) <= bucketLeafEntriesMax ||
+              Math.min(remoteCount, mine.count) === 0;
+            if (isLeaf) leaves.push({ level: level + 1, bucket: child });
+            else next.push(child);
+          }
+        }
+      }
+    }
+    frontier = next;
+  }
+  for (const batch of chunk(leaves, leafOpsPerFrameMax)) {
+    await repairLeaves(context, peer, slot, minN, batch, counters);
   }
 }
 
-async function localEntries(context: ReplicatorContext, slot: number) {
-  const out = new Map<string, { key: Uint8Array; hash: Uint8Array }>();
+type EntryMap = Map<string, { key: Uint8Array; hash: Uint8Array }>;
+
+/** The co-owner's entries of each leaf: first pages batched in one frame, the rest page by page. */
+async function remoteEntries(
+  context: ReplicatorContext,
+  peer: PeerId,
+  slot: number,
+  minN: number,
+  leaves: readonly Bucket[],
+  counters: Counters,
+): Promise<EntryMap[]> {
+  const page = (leaf: Bucket, after: Uint8Array | null, limit: number): ReplicaOp => ({
+    op: 'entries',
+    slot,
+    minN,
+    level: leaf.level,
+    bucket: leaf.bucket,
+    after,
+    limit,
+  });
+  const out = leaves.map((): EntryMap => new Map());
+  const firsts = await context.caller.call(
+    peer,
+    leaves.map((leaf) => page(leaf, null, bucketLeafEntriesMax)),
+    repairCall(context),
+  );
+  for (const [i, leaf] of leaves.entries()) {
+    let result = firsts[i]!;
+    for (;;) {
+      if (!result.ok || !('entries' in result)) throw new Error(`entries op refused by ${peer}`);
+      counters.entries += result.entries.length;
+      for (const [key, hash] of result.entries) out[i]!.set(toHex(key), { key, hash });
+      if (!result.more || result.entries.length === 0) break;
+      const after = result.entries[result.entries.length - 1]![0];
+      const more = await context.caller.call(
+        peer,
+        [page(leaf, after, slotEntriesPerPageMax)],
+        repairCall(context),
+      );
+      result = more[0]!;
+    }
+  }
+  return out;
+}
+
+async function localEntries(context: ReplicatorContext, slot: number, minN: number, leaf: Bucket) {
+  const out: EntryMap = new Map();
   let after: Uint8Array | null = null;
   for (;;) {
-    const page = await context.replicaStore.slotEntries(slot, after, slotEntriesPerPageMax);
+    const page = await context.replicaStore.bucketEntries(
+      slot,
+      minN,
+      leaf.level,
+      leaf.bucket,
+      after,
+      slotEntriesPerPageMax,
+    );
     for (const entry of page) out.set(toHex(entry.key), { key: entry.key, hash: entry.versionHash });
     if (page.length < slotEntriesPerPageMax) return out;
     after = page[page.length - 1]!.key;
   }
 }
 
-/** Merges every key of `slot` that differs between this replica and `peer`, both ways. */
-async function repairSlot(context: ReplicatorContext, peer: PeerId, slot: number) {
-  const [remote, local] = await Promise.all([
-    remoteEntries(context, peer, slot),
-    localEntries(context, slot),
-  ]);
+/** Merges every key of the leaves that differs between this replica and `peer`, both ways. */
+async function repairLeaves(
+  context: ReplicatorContext,
+  peer: PeerId,
+  slot: number,
+  minN: number,
+  leaves: readonly Bucket[],
+  counters: Counters,
+): Promise<void> {
+  const remote = await remoteEntries(context, peer, slot, minN, leaves, counters);
   const differing: Uint8Array[] = [];
-  for (const [id, entry] of remote) {
-    const mine = local.get(id);
-    if (!mine || !equalBytes(mine.hash, entry.hash)) differing.push(entry.key);
+  for (const [i, leaf] of leaves.entries()) {
+    const local = await localEntries(context, slot, minN, leaf);
+    for (const [id, entry] of remote[i]!) {
+      const mine = local.get(id);
+      if (!mine || !equalBytes(mine.hash, entry.hash)) differing.push(entry.key);
+    }
+    for (const [id, entry] of local) if (!remote[i]!.has(id)) differing.push(entry.key);
   }
-  for (const [id, entry] of local) if (!remote.has(id)) differing.push(entry.key);
-  let pulled = 0;
-  let pushed = 0;
   for (const keys of chunk(differing, opsPerFrameMax)) {
     const reads = await context.caller.call(
       peer,
@@ -166,17 +316,16 @@ async function repairSlot(context: ReplicatorContext, peer: PeerId, slot: number
       if (!mine || !equalBytes(versionHash(mine), versionHash(merged))) {
         const applied = await context.replica.execute({ op: 'apply', key, slot, record: merged });
         if (!applied.ok) throw new Error(`local apply failed: ${applied.message}`);
-        pulled += 1;
+        counters.pulled += 1;
       }
       if (!theirs || !equalBytes(versionHash(theirs), versionHash(merged))) {
-        pushes.push({ op: 'apply', key, slot, record: merged as ReplicaRecord });
+        pushes.push({ op: 'apply', key, slot, record: merged });
       }
     }
     if (pushes.length > 0) {
       const results = await context.caller.call(peer, pushes, repairCall(context));
       if (results.some((result) => !result.ok)) throw new Error(`apply refused by ${peer}`);
-      pushed += pushes.length;
+      counters.pushed += pushes.length;
     }
   }
-  return { pulled, pushed };
 }

@@ -16,8 +16,10 @@ export interface ReplicatorContext {
   now(): number;
   /** The owners that hold `key` (the first N of its slot's owners). */
   ownersOfKey(key: Uint8Array, slot: number): readonly PeerId[];
-  /** The owners anti-entropy compares for `slot` (the first N, N from the default database settings). */
-  ownersOfSlot(slot: number): readonly PeerId[];
+  /** Every owner of `slot`, primary first (a database with factor N uses the first N). */
+  slotOwners(slot: number): readonly PeerId[];
+  /** N of the default database settings: co-owners within the first N are compared even when empty. */
+  readonly defaultReplicationFactor: number;
   /** Records that `peer` may be missing data of `slot`. */
   markUnderReplicated(slot: number, peer: PeerId): void;
   /** Records that `peer` was verified to match this replica on `slot`. */

@@ -60,8 +60,9 @@ describe('frames', () => {
       },
       { op: 'mint', key: enc('b'), slot: 1, deleted: true, value: null, context: null, idempotencyKey: null },
       { op: 'read', key: enc('c') },
-      { op: 'digests', slots: [0, 16383] },
-      { op: 'entries', slot: 2, after: null, limit: 10 },
+      { op: 'digests', slots: [0, 16383], minN: 3 },
+      { op: 'children', slot: 5, minN: 1, level: 1, parents: [0, 15] },
+      { op: 'entries', slot: 2, minN: 10, level: 4, bucket: 65535, after: enc('k'), limit: 10 },
       { op: 'reap', key: enc('d'), slot: 3, versionHash: new Uint8Array(8) },
     ];
     const decoded = decodeRequest(encodeRequest(9, ops));
@@ -118,6 +119,20 @@ describe('frames', () => {
       'ERR_CLOCK_JUMP',
     );
     expectBadFrame(await send(encodeValue([1, 2, 3])));
+    // Hash-tree ops: thresholds, levels and buckets outside the tree are refused.
+    const treeOps = [
+      { op: 'digests', slots: [1], minN: 0 },
+      { op: 'digests', slots: [1], minN: 11 },
+      { op: 'children', slot: 1, minN: 3, level: 4, parents: [0] },
+      { op: 'children', slot: 1, minN: 3, level: 1, parents: [16] },
+      { op: 'children', slot: 1, minN: 3, level: 0, parents: [] },
+      { op: 'children', slot: 1, minN: 3, level: 0, parents: Array.from({ length: 17 }, () => 0) },
+      { op: 'entries', slot: 1, minN: 3, level: 2, bucket: 256, after: null, limit: 5 },
+      { op: 'entries', slot: 1, minN: 3, level: 5, bucket: 0, after: null, limit: 5 },
+      { op: 'entries', slot: 1, minN: 3, level: 0, bucket: 0, after: null, limit: 513 },
+    ];
+    for (const op of treeOps)
+      expectBadFrame(await send(encodeValue({ v: FRAME_VERSION, clock: 1, ops: [op] })));
     expect(() => encodeRequest(1, [])).toThrow(/ops per frame/);
     expect(await storeSize(store)).toBe(0);
   });

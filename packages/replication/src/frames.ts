@@ -8,9 +8,13 @@
  */
 
 import { decodeValue, encodeValue, REPLICA_ID_LENGTH_MAX, type VersionVector } from '@tessera/core';
+import { isBucket } from './buckets.ts';
+import { replicationFactorMax } from './consistency.ts';
 import { BadFrameError } from './errors.ts';
 import { type Bytes, checkKey, checkSlot } from './frame-checks.ts';
 import {
+  bucketLevelsMax,
+  bucketParentsPerOpMax,
   digestSlotsPerOpMax,
   frameBytesMax,
   idempotencyKeyLengthMax,
@@ -60,15 +64,31 @@ export interface RememberOp {
   readonly idempotencyKey: string;
   readonly result: IdempotentResult;
 }
-/** Return the receiver's digest of each named slot. */
+/**
+ * Return the receiver's root digest of each named slot, over the keys whose
+ * database has replication factor N ≥ `minN` (the keys two owners at
+ * positions below `minN` of the slot's owner list both hold).
+ */
 export interface DigestsOp {
   readonly op: 'digests';
   readonly slots: readonly number[];
+  readonly minN: number;
 }
-/** Return one page of (key, version hash) for a slot, keys after `after`. */
+/** Return (digest, count) of the 16 children of each parent bucket at `level` of a slot's hash tree (keys with N ≥ `minN`). */
+export interface ChildrenOp {
+  readonly op: 'children';
+  readonly slot: number;
+  readonly minN: number;
+  readonly level: number;
+  readonly parents: readonly number[];
+}
+/** Return one page of (key, version hash) of a bucket of a slot's hash tree (keys with N ≥ `minN`), after key `after`. */
 export interface EntriesOp {
   readonly op: 'entries';
   readonly slot: number;
+  readonly minN: number;
+  readonly level: number;
+  readonly bucket: number;
   readonly after: Bytes | null;
   readonly limit: number;
 }
@@ -80,7 +100,7 @@ export interface ReapOp {
   readonly versionHash: Bytes;
 }
 
-export type ReplicaOp = MintOp | ApplyOp | ReadOp | RememberOp | DigestsOp | EntriesOp | ReapOp;
+export type ReplicaOp = MintOp | ApplyOp | ReadOp | RememberOp | DigestsOp | ChildrenOp | EntriesOp | ReapOp;
 
 /** What a write returned, kept so a retry with the same idempotency key returns it again. */
 export interface IdempotentResult {
@@ -98,6 +118,7 @@ export interface IdempotentResult {
 export type OpResult =
   | { readonly ok: true; readonly record?: ReplicaRecord | null; readonly duplicate?: IdempotentResult }
   | { readonly ok: true; readonly digests: readonly Bytes[] }
+  | { readonly ok: true; readonly children: ReadonlyArray<readonly [Bytes, number]> }
   | { readonly ok: true; readonly entries: ReadonlyArray<readonly [Bytes, Bytes]>; readonly more: boolean }
   | { readonly ok: true; readonly reaped: boolean }
   | { readonly ok: false; readonly code: string; readonly message: string };
@@ -164,6 +185,13 @@ export function encodeRequest(clock: number, ops: readonly ReplicaOp[]): Uint8Ar
   return bytes;
 }
 
+function checkMinN(value: unknown, path: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > replicationFactorMax) {
+    throw new BadFrameError(`${path}: an integer in 1..${replicationFactorMax}`);
+  }
+  return value;
+}
+
 function checkIdempotencyKey(value: unknown, path: string): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > idempotencyKeyLengthMax) {
     throw new BadFrameError(`${path}: idempotency key must be a string of 1..${idempotencyKeyLengthMax}`);
@@ -212,7 +240,31 @@ function opFromWire(raw: unknown, path: string): ReplicaOp {
       if (!Array.isArray(o.slots) || o.slots.length === 0 || o.slots.length > digestSlotsPerOpMax) {
         throw new BadFrameError(`${path}.slots: 1..${digestSlotsPerOpMax} slots`);
       }
-      return { op: 'digests', slots: o.slots.map((slot, i) => checkSlot(slot, `${path}.slots[${i}]`)) };
+      return {
+        op: 'digests',
+        slots: o.slots.map((slot, i) => checkSlot(slot, `${path}.slots[${i}]`)),
+        minN: checkMinN(o.minN, `${path}.minN`),
+      };
+    }
+    case 'children': {
+      const level = o.level;
+      if (typeof level !== 'number' || !Number.isInteger(level) || level < 0 || level >= bucketLevelsMax) {
+        throw new BadFrameError(`${path}.level: 0..${bucketLevelsMax - 1}`);
+      }
+      if (!Array.isArray(o.parents) || o.parents.length === 0 || o.parents.length > bucketParentsPerOpMax) {
+        throw new BadFrameError(`${path}.parents: 1..${bucketParentsPerOpMax} buckets`);
+      }
+      for (const parent of o.parents) {
+        if (!isBucket(level, parent))
+          throw new BadFrameError(`${path}.parents: not a bucket of level ${level}`);
+      }
+      return {
+        op: 'children',
+        slot: checkSlot(o.slot, `${path}.slot`),
+        minN: checkMinN(o.minN, `${path}.minN`),
+        level,
+        parents: o.parents as number[],
+      };
     }
     case 'entries': {
       if (o.after !== null) checkKey(o.after, `${path}.after`);
@@ -225,9 +277,13 @@ function opFromWire(raw: unknown, path: string): ReplicaOp {
       ) {
         throw new BadFrameError(`${path}.limit: 1..${slotEntriesPerPageMax}`);
       }
+      if (!isBucket(o.level, o.bucket)) throw new BadFrameError(`${path}.bucket: not a bucket of the tree`);
       return {
         op: 'entries',
         slot: checkSlot(o.slot, `${path}.slot`),
+        minN: checkMinN(o.minN, `${path}.minN`),
+        level: o.level as number,
+        bucket: o.bucket as number,
         after: (o.after as Bytes) ?? null,
         limit,
       };

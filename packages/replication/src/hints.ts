@@ -61,6 +61,12 @@ export async function replayHints(context: ReplicatorContext): Promise<HintRepla
     if (!placement.isUp(target)) continue;
     const deliveredSlots = new Set<number>();
     const pendingSlots = new Set<number>();
+    // Slots where this peer itself owns a hinted key: anti-entropy, not the hint, verifies those.
+    const ownedSlots = new Set<number>();
+    for (const hint of hints) {
+      if (context.ownersOfKey(hint.op.key, hint.op.slot).includes(context.selfId))
+        ownedSlots.add(hint.op.slot);
+    }
     // Batches bounded by op count and, roughly, by frame bytes.
     let batch: typeof hints = [];
     let batchBytes = 0;
@@ -99,7 +105,7 @@ export async function replayHints(context: ReplicatorContext): Promise<HintRepla
     // Owners learn a slot is whole again from anti-entropy; a peer that does not own the slot never
     // runs anti-entropy on it, so delivering every hint it held is all it can know.
     for (const slot of deliveredSlots) {
-      if (!pendingSlots.has(slot) && !context.ownersOfSlot(slot).includes(context.selfId)) {
+      if (!pendingSlots.has(slot) && !ownedSlots.has(slot)) {
         context.markVerified(slot, target);
       }
     }

@@ -12,8 +12,6 @@ export const opsPerFrameMax = 256;
 export const keyBytesMax = 2048;
 /** Largest value accepted from a caller or a peer. */
 export const valueBytesMax = 1024 * 1024;
-/** Longest replica actor id (node id plus incarnation), in UTF-16 units. */
-export const actorLengthMax = 200;
 /** Longest idempotency key, in UTF-16 units. */
 export const idempotencyKeyLengthMax = 200;
 /** Most siblings one record keeps; beyond it the lowest-stamped losers are dropped (they stay covered by the vector). */
@@ -22,8 +20,14 @@ export const siblingsMax = 16;
 export const versionVectorEntriesMax = 32;
 /** Most slots named in one digest request. */
 export const digestSlotsPerOpMax = 4096;
-/** Most (key, version hash) entries returned by one slot-entries page. */
+/** Most (key, version hash) entries returned by one entries page: the bound on entries per exchange. */
 export const slotEntriesPerPageMax = 512;
+/** Depth of the per-slot hash tree below the slot (level 0); level L has 16^L buckets. */
+export const bucketLevelsMax = 4;
+/** A differing bucket holding at most this many entries on both sides is compared entry by entry instead of split further. */
+export const bucketLeafEntriesMax = 32;
+/** Most parent buckets whose children one `children` op asks for. */
+export const bucketParentsPerOpMax = 16;
 
 /** Tunable defaults a `Replicator` accepts as options. */
 export interface ReplicatorLimits {

@@ -2,7 +2,8 @@
  * How one replica lays out replication data in its local `Store` (the byte
  * format is in docs/spec/replication.md):
  * - the record of a key lives under the caller's key itself (an O or I key);
- * - a slot index `S/'repl.slot'/slot/key` lets anti-entropy scan one slot;
+ * - a slot index `S/'repl.slot'/slot/keyHash/key` lets anti-entropy scan one
+ *   slot, or one bucket of its hash tree (buckets.ts), as a key range;
  * - hints live under `S/'repl.hint'/target/seq`;
  * - idempotency records under `S/'repl.idem'/key/idempotencyKey`.
  * Every write is durable (the Store's default).
@@ -10,7 +11,9 @@
 
 import { decodeValue, encodeKey, encodeValue, keyPrefix } from '@tessera/core';
 import type { BatchOp, Store } from '@tessera/storage';
+import { bucketFanout, bucketOf, bucketRange, keyHash } from './buckets.ts';
 import { compareBytes, Hash64 } from './bytes.ts';
+import { replicationFactorMax } from './consistency.ts';
 import { BadFrameError, CorruptRecordError } from './errors.ts';
 import { checkKey, checkSlot } from './frame-checks.ts';
 import { type IdempotentResult, idempotentFromWire, idempotentToWire } from './frames.ts';
@@ -46,7 +49,34 @@ export interface Hint {
 }
 
 function slotIndexKey(slot: number, key: Uint8Array): Uint8Array {
-  return encodeKey('S', [SLOT_INDEX, slot, key]);
+  return encodeKey('S', [SLOT_INDEX, slot, keyHash(key), key]);
+}
+
+/** A tree node's digest (hash of its (key, version hash) entries in index order) and entry count. */
+export interface NodeDigest {
+  readonly digest: Uint8Array;
+  readonly count: number;
+}
+
+/**
+ * A slot's root digests, one per threshold: `byMinN[t - 1]` covers the keys
+ * whose database has replication factor N ≥ t (t = 1..replicationFactorMax),
+ * the keys two owners at positions < t of the slot's owner list share.
+ */
+export interface SlotDigest {
+  readonly byMinN: readonly NodeDigest[];
+}
+
+class NodeHasher {
+  readonly hash = new Hash64();
+  count = 0;
+  add(entry: SlotEntry): void {
+    this.hash.update(entry.key).update(entry.versionHash);
+    this.count += 1;
+  }
+  done(): NodeDigest {
+    return { digest: this.hash.digest(), count: this.count };
+  }
 }
 
 function corrupt<T>(what: string, read: () => T): T {
@@ -65,11 +95,22 @@ export class ReplicaStore {
   #hintSeq = 0;
   #hintCount = 0;
   /** Slot digests computed since the slot last changed; writes through this class keep it exact. */
-  readonly #digests = new Map<number, Uint8Array>();
+  readonly #digests = new Map<number, SlotDigest>();
   readonly #watchers = new Set<(slot: number) => void>();
+  readonly #replicationFactorOf: (key: Uint8Array) => number;
 
-  constructor(store: Store) {
+  /**
+   * @param replicationFactorOf N of a key's database (1..replicationFactorMax);
+   * digests split keys by it. Default: every key counts for every N.
+   */
+  constructor(store: Store, replicationFactorOf: (key: Uint8Array) => number = () => replicationFactorMax) {
     this.store = store;
+    this.#replicationFactorOf = replicationFactorOf;
+  }
+
+  #nOf(key: Uint8Array): number {
+    const n = this.#replicationFactorOf(key);
+    return Number.isInteger(n) ? Math.min(Math.max(n, 1), replicationFactorMax) : replicationFactorMax;
   }
 
   #changed(slot: number): void {
@@ -137,18 +178,48 @@ export class ReplicaStore {
     });
   }
 
-  /** Index entries of one slot in key order, after `after` (exclusive), up to `limit`. */
-  async slotEntries(slot: number, after: Uint8Array | null, limit: number): Promise<SlotEntry[]> {
-    const prefix = keyPrefix('S', [SLOT_INDEX, slot]);
+  /** The index range of bucket (`level`, `bucket`) of `slot`. */
+  #range(slot: number, level: number, bucket: number): { start: Uint8Array; end: Uint8Array } {
+    const { low, high } = bucketRange(level, bucket);
+    return { start: keyPrefix('S', [SLOT_INDEX, slot, low]), end: keyPrefix('S', [SLOT_INDEX, slot, high]) };
+  }
+
+  /**
+   * Index entries of one bucket of `slot` whose key's N is at least `minN`,
+   * in index order (key hash, key), after the entry of key `after`
+   * (exclusive), up to `limit`.
+   */
+  async bucketEntries(
+    slot: number,
+    minN: number,
+    level: number,
+    bucket: number,
+    after: Uint8Array | null,
+    limit: number,
+  ): Promise<SlotEntry[]> {
+    const range = this.#range(slot, level, bucket);
+    const start = after ? slotIndexKey(slot, after) : range.start;
     const out: SlotEntry[] = [];
-    const start = after ? slotIndexKey(slot, after) : prefix;
-    for await (const { value } of this.store.scan({ prefix, start })) {
+    for await (const { key, value } of this.store.scan({ start, end: range.end })) {
+      if (after && compareBytes(key, start) <= 0) continue;
       const entry = this.#entry(value);
-      if (after && compareBytes(entry.key, after) <= 0) continue;
+      if (this.#nOf(entry.key) < minN) continue;
       out.push(entry);
       if (out.length >= limit) break;
     }
     return out;
+  }
+
+  /** Digests of the `bucketFanout` children of bucket (`level`, `parent`) of `slot`, over keys with N ≥ `minN`. */
+  async childDigests(slot: number, minN: number, level: number, parent: number): Promise<NodeDigest[]> {
+    const children = Array.from({ length: bucketFanout }, () => new NodeHasher());
+    const first = parent * bucketFanout;
+    for await (const { value } of this.store.scan(this.#range(slot, level, parent))) {
+      const entry = this.#entry(value);
+      if (this.#nOf(entry.key) < minN) continue;
+      children[bucketOf(keyHash(entry.key), level + 1) - first]?.add(entry);
+    }
+    return children.map((child) => child.done());
   }
 
   /** Every index entry, in slot then key order. */
@@ -159,41 +230,64 @@ export class ReplicaStore {
   }
 
   /**
-   * Digest of each slot in `slots`: a hash of its sorted (key, version hash)
-   * pairs. Equal digests mean the two replicas hold the same versions.
+   * Root digests of each slot in `slots` (see `SlotDigest`). Equal digests
+   * mean the two replicas hold the same versions of those keys.
    * @remarks Cached per slot until a write through this class changes the
-   * slot; call `forgetDigests` if the store changed behind its back.
+   * slot; call `forgetDigests` if the store, or a database's N, changed
+   * behind its back.
    */
-  async slotDigests(slots: ReadonlySet<number>): Promise<Map<number, Uint8Array>> {
-    const missing = [...slots].filter((slot) => !this.#digests.has(slot));
+  async slotDigests(slots: ReadonlySet<number>): Promise<Map<number, SlotDigest>> {
+    // Taken before any await: a concurrent write may drop a cached digest meanwhile.
+    const cached = new Map<number, SlotDigest>();
+    for (const slot of slots) {
+      const digest = this.#digests.get(slot);
+      if (digest) cached.set(slot, digest);
+    }
+    const missing = [...slots].filter((slot) => !cached.has(slot));
+    const fresh = new Map<number, NodeHasher[]>();
+    const changed = new Set<number>();
     if (missing.length > 0) {
-      const hashes = new Map<number, Hash64>(missing.map((slot) => [slot, new Hash64()]));
-      // A write landing during the scan drops its slot from the cache again, so a digest never goes stale.
-      const changed = new Set<number>();
+      for (const slot of missing) {
+        fresh.set(
+          slot,
+          Array.from({ length: replicationFactorMax }, () => new NodeHasher()),
+        );
+      }
+      const add = (entry: SlotEntry) => {
+        const hashers = fresh.get(entry.slot);
+        if (!hashers) return;
+        const n = this.#nOf(entry.key);
+        for (let t = 1; t <= n; t++) hashers[t - 1]!.add(entry);
+      };
+      // A write landing during the scan keeps its slot out of the cache, so a cached digest never goes stale.
       const watcher = (slot: number) => changed.add(slot);
       this.#watchers.add(watcher);
       try {
         if (missing.length > slotScanOneByOneMax) {
-          for await (const entry of this.allEntries())
-            hashes.get(entry.slot)?.update(entry.key).update(entry.versionHash);
+          for await (const entry of this.allEntries()) add(entry);
         } else {
           for (const slot of missing) {
             for await (const { value } of this.store.scan({ prefix: keyPrefix('S', [SLOT_INDEX, slot]) })) {
-              const entry = this.#entry(value);
-              hashes.get(slot)!.update(entry.key).update(entry.versionHash);
+              add(this.#entry(value));
             }
           }
         }
       } finally {
         this.#watchers.delete(watcher);
       }
-      for (const [slot, hash] of hashes) if (!changed.has(slot)) this.#digests.set(slot, hash.digest());
-      const out = new Map<number, Uint8Array>();
-      for (const slot of slots)
-        out.set(slot, this.#digests.get(slot) ?? hashes.get(slot)?.digest() ?? new Hash64().digest());
-      return out;
     }
-    return new Map([...slots].map((slot) => [slot, this.#digests.get(slot)!]));
+    const out = new Map<number, SlotDigest>();
+    for (const slot of slots) {
+      const hashers = fresh.get(slot);
+      if (!hashers) {
+        out.set(slot, cached.get(slot)!);
+        continue;
+      }
+      const digest = { byMinN: hashers.map((hasher) => hasher.done()) };
+      if (!changed.has(slot)) this.#digests.set(slot, digest);
+      out.set(slot, digest);
+    }
+    return out;
   }
 
   /** Drops cached slot digests (after the store was changed other than through this class). */

@@ -134,10 +134,19 @@ export class ReplicaService {
         return { ok: true };
       case 'digests': {
         const digests = await store.slotDigests(new Set(op.slots));
-        return { ok: true, digests: op.slots.map((slot) => digests.get(slot)!) };
+        return { ok: true, digests: op.slots.map((slot) => digests.get(slot)!.byMinN[op.minN - 1]!.digest) };
+      }
+      case 'children': {
+        const children: (readonly [Uint8Array, number])[] = [];
+        for (const parent of op.parents) {
+          for (const child of await store.childDigests(op.slot, op.minN, op.level, parent)) {
+            children.push([child.digest, child.count]);
+          }
+        }
+        return { ok: true, children };
       }
       case 'entries': {
-        const page = await store.slotEntries(op.slot, op.after, op.limit + 1);
+        const page = await store.bucketEntries(op.slot, op.minN, op.level, op.bucket, op.after, op.limit + 1);
         const entries = page.slice(0, op.limit).map((entry) => [entry.key, entry.versionHash] as const);
         return { ok: true, entries, more: page.length > op.limit };
       }

@@ -175,7 +175,7 @@ export class Replicator {
         `peer id plus incarnation must be at most ${REPLICA_ID_LENGTH_MAX} chars`,
       );
     }
-    this.#replicaStore = new ReplicaStore(options.store);
+    this.#replicaStore = new ReplicaStore(options.store, (key) => this.#replicationFactorOf(key));
     this.#replica = new ReplicaService({
       store: this.#replicaStore,
       actor: this.actor,
@@ -198,8 +198,8 @@ export class Replicator {
       limits: this.#limits,
       now: () => this.#timers.now(),
       ownersOfKey: (key, slot) => this.#ownersOf(key, slot).owners,
-      ownersOfSlot: (slot) =>
-        this.#placement.lookup(slot).owners.slice(0, this.#replication.replicationFactor),
+      slotOwners: (slot) => this.#placement.lookup(slot).owners,
+      defaultReplicationFactor: this.#replication.replicationFactor,
       markUnderReplicated: (slot, peer) => {
         const peers = this.#underReplicated.get(slot) ?? new Set();
         peers.add(peer);
@@ -217,6 +217,15 @@ export class Replicator {
     const settings = this.#databaseReplication?.(key) ?? this.#replication;
     checkDatabaseReplication(settings);
     return settings;
+  }
+
+  /** N of the key's database for digests; a key the settings callback refuses counts under the default. */
+  #replicationFactorOf(key: Uint8Array): number {
+    try {
+      return this.#settings(key).replicationFactor;
+    } catch {
+      return this.#replication.replicationFactor;
+    }
   }
 
   #ownersOf(key: Uint8Array, slot: number): { owners: readonly PeerId[]; settings: DatabaseReplication } {

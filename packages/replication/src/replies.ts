@@ -1,4 +1,5 @@
 /** Checks the result of each op kind in a reply from a peer (peers are not trusted). */
+import { bucketFanout } from './buckets.ts';
 import { BadFrameError } from './errors.ts';
 import { checkKey } from './frame-checks.ts';
 import { idempotentFromWire, type OpResult, type ReplicaOp } from './frames.ts';
@@ -35,6 +36,27 @@ export function resultFromWire(op: ReplicaOp, raw: unknown, path: string): OpRes
       for (const digest of digests)
         if (!isBytes(digest) || digest.length !== 8) throw new BadFrameError(`${path}.digests`);
       return { ok: true, digests };
+    }
+    case 'children': {
+      const children = raw.children;
+      if (!Array.isArray(children) || children.length !== op.parents.length * bucketFanout) {
+        throw new BadFrameError(`${path}.children: ${bucketFanout} per parent asked`);
+      }
+      const checked = children.map((child, i) => {
+        if (
+          !Array.isArray(child) ||
+          child.length !== 2 ||
+          !isBytes(child[0]) ||
+          child[0].length !== 8 ||
+          typeof child[1] !== 'number' ||
+          !Number.isSafeInteger(child[1]) ||
+          child[1] < 0
+        ) {
+          throw new BadFrameError(`${path}.children[${i}]: must be [8-byte digest, count]`);
+        }
+        return [child[0], child[1]] as const;
+      });
+      return { ok: true, children: checked };
     }
     case 'entries': {
       const entries = raw.entries;

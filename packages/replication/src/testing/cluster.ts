@@ -25,7 +25,12 @@ export interface TestCluster {
 
 export interface TestClusterOptions extends MemoryNetworkOptions {
   readonly peers: number;
+  /** Default replication settings (N = 3, quorum). */
   readonly replication?: DatabaseReplication;
+  /** Per-database settings by key (see `ReplicatorOptions.databaseReplication`). */
+  readonly databaseReplication?: (key: Uint8Array) => DatabaseReplication | undefined;
+  /** Owners listed per slot; default the default N. A database with a larger N needs at least that many. */
+  readonly ownersPerSlot?: number;
   readonly limits?: Partial<ReplicatorLimits>;
 }
 
@@ -33,7 +38,7 @@ export async function startTestCluster(options: TestClusterOptions): Promise<Tes
   const ids = Array.from({ length: options.peers }, (_, i) => `peer-${i}`);
   const network = new MemoryReplicaNetwork(options);
   const replication = options.replication ?? { replicationFactor: 3, consistency: 'quorum' as const };
-  const placement = new StaticPlacement(ids, replication.replicationFactor);
+  const placement = new StaticPlacement(ids, options.ownersPerSlot ?? replication.replicationFactor);
   const timers = testTimers();
   const random = seededRandom(options.seed ^ 0x5eed);
   const replicators = new Map<string, Replicator>();
@@ -48,6 +53,7 @@ export async function startTestCluster(options: TestClusterOptions): Promise<Tes
       timers,
       random: { next: random },
       replication,
+      ...(options.databaseReplication ? { databaseReplication: options.databaseReplication } : {}),
       // Generous for a loaded CI machine: a stopped peer is marked down where a test waits on it.
       limits: { requestTimeoutMs: 1000, repairTimeoutMs: 5000, ...options.limits },
     });
