@@ -123,4 +123,26 @@ describe('fs store', () => {
     expect(await again.get(text('k'))).toEqual(text('relaxed'));
     await again.close();
   });
+
+  it('scans pages of small and of large entries with intact, independent bytes', async () => {
+    const store = await openFsStore(await tempDir(), { scanPageEntriesMax: 4 });
+    // Four 40 KB values make a page too big to share one buffer; the small ones share.
+    const sizes = [10, 40_000, 40_000, 3, 40_000, 40_000, 0, 7, 1];
+    const expected = sizes.map((size, i) => ({
+      key: Uint8Array.of(9, i),
+      value: Uint8Array.from({ length: size }, (_, j) => (i * 31 + j) & 0xff),
+    }));
+    await store.batch(expected.map(({ key, value }) => ({ type: 'put' as const, key, value })));
+    const seen = [];
+    for await (const entry of store.scan({ prefix: Uint8Array.of(9) })) seen.push(entry);
+    expect(seen).toEqual(expected);
+    for (const entry of seen) {
+      entry.key.fill(0xee);
+      entry.value.fill(0xee);
+    }
+    const again = [];
+    for await (const entry of store.scan({ prefix: Uint8Array.of(9), reverse: true })) again.push(entry);
+    expect(again).toEqual([...expected].reverse());
+    await store.close();
+  });
 });
