@@ -126,6 +126,8 @@ describe('frames', () => {
       { op: 'children', slot: 1, minN: 3, level: 4, parents: [0] },
       { op: 'children', slot: 1, minN: 3, level: 1, parents: [16] },
       { op: 'children', slot: 1, minN: 3, level: 0, parents: [] },
+      { op: 'children', slot: 1, minN: 3, level: 1, parents: [3, 3] },
+      { op: 'children', slot: 1, minN: 3, level: 1, parents: [4, 2] },
       { op: 'children', slot: 1, minN: 3, level: 0, parents: Array.from({ length: 17 }, () => 0) },
       { op: 'entries', slot: 1, minN: 3, level: 2, bucket: 256, after: null, limit: 5 },
       { op: 'entries', slot: 1, minN: 3, level: 5, bucket: 0, after: null, limit: 5 },

@@ -254,9 +254,11 @@ function opFromWire(raw: unknown, path: string): ReplicaOp {
       if (!Array.isArray(o.parents) || o.parents.length === 0 || o.parents.length > bucketParentsPerOpMax) {
         throw new BadFrameError(`${path}.parents: 1..${bucketParentsPerOpMax} buckets`);
       }
-      for (const parent of o.parents) {
+      for (const [i, parent] of o.parents.entries()) {
         if (!isBucket(level, parent))
           throw new BadFrameError(`${path}.parents: not a bucket of level ${level}`);
+        // Ascending and unique, so one op scans each part of the slot at most once.
+        if (i > 0 && parent <= o.parents[i - 1]) throw new BadFrameError(`${path}.parents: must ascend`);
       }
       return {
         op: 'children',

@@ -198,10 +198,12 @@ export class ReplicaStore {
     limit: number,
   ): Promise<SlotEntry[]> {
     const range = this.#range(slot, level, bucket);
-    const start = after ? slotIndexKey(slot, after) : range.start;
+    // A cursor from outside the bucket (a confused or hostile peer) must not widen the scan.
+    const cursor = after ? slotIndexKey(slot, after) : null;
+    const start = cursor && compareBytes(cursor, range.start) > 0 ? cursor : range.start;
     const out: SlotEntry[] = [];
     for await (const { key, value } of this.store.scan({ start, end: range.end })) {
-      if (after && compareBytes(key, start) <= 0) continue;
+      if (cursor && compareBytes(key, cursor) <= 0) continue;
       const entry = this.#entry(value);
       if (this.#nOf(entry.key) < minN) continue;
       out.push(entry);
