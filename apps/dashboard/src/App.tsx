@@ -4,16 +4,24 @@ import { formatTime } from './format.ts';
 import type { DashboardSession, Snapshot } from './session.ts';
 import { ConnectionBar } from './views/ConnectionBar.tsx';
 import { JobsView } from './views/JobsView.tsx';
+import { KeyBrowserView } from './views/KeyBrowserView.tsx';
 import { LogView } from './views/LogView.tsx';
 import { PeersView } from './views/PeersView.tsx';
 import { SlotMapView } from './views/SlotMapView.tsx';
 
-/** The views, in tab order. A view that lands later (live charts, key browser) is one more entry. */
+/** The views, in tab order. A view that lands later (live charts) is one more entry. */
 const VIEWS = [
   { id: 'peers', label: 'Peers', render: (snapshot: Snapshot) => <PeersView snapshot={snapshot} /> },
   { id: 'log', label: 'Coordinator log', render: (snapshot: Snapshot) => <LogView snapshot={snapshot} /> },
   { id: 'jobs', label: 'Jobs', render: (snapshot: Snapshot) => <JobsView snapshot={snapshot} /> },
-  { id: 'slots', label: 'Slot map', render: () => <SlotMapView /> },
+  { id: 'slots', label: 'Slot map', render: (snapshot: Snapshot) => <SlotMapView snapshot={snapshot} /> },
+  {
+    id: 'keys',
+    label: 'Key browser',
+    render: (snapshot: Snapshot, session: DashboardSession) => (
+      <KeyBrowserView snapshot={snapshot} peer={session.peer} key={snapshot.selfId} />
+    ),
+  },
 ] as const;
 
 type ViewId = (typeof VIEWS)[number]['id'];
@@ -95,7 +103,7 @@ export function App({ session, fromPeersFile }: { session: DashboardSession; fro
         data-stale={stale || !snapshot.live}
         tabIndex={-1}
       >
-        {current.render(snapshot)}
+        {current.render(snapshot, session)}
       </main>
     </div>
   );

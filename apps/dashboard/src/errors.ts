@@ -7,3 +7,12 @@ export class DashboardConfigError extends TesseraError {
     super(message, 'ERR_DASHBOARD_CONFIG');
   }
 }
+
+/** Thrown when a key-browser field (value, key) cannot be read as what its format says. */
+export class DashboardInputError extends TesseraError {
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super(`${field}: ${message}`, 'ERR_DASHBOARD_INPUT');
+    this.field = field;
+  }
+}

@@ -5,13 +5,14 @@
  * render. All data comes from the peer's own protocols (membership, node
  * state, the coordinator log and job records); there is no side channel.
  */
-import type { CoordinatorMessage, Job, Member } from '@tessera/coordinator';
+import type { CoordinatorMessage, Job, Member, SlotMapService } from '@tessera/coordinator';
 import { createPeer, type Peer, type PeerRole } from '@tessera/peer';
 import { openMemoryStore } from '@tessera/storage';
 import { BACKOFF_DEFAULT, type Backoff, backoffDelayMs } from './backoff.ts';
 import { type DashboardConfig, peerIdOf } from './config.ts';
 import { MessageLog } from './message-log.ts';
 import { openOwnerStore } from './owner-store.ts';
+import { type SlotMapModel, slotMapModel } from './slot-map-model.ts';
 import { type TransportKind, transportOf } from './transport.ts';
 
 /** Where the tab's peer is in its life. */
@@ -52,6 +53,8 @@ export interface Snapshot {
   readonly rows: readonly PeerRow[];
   readonly log: readonly CoordinatorMessage[];
   readonly jobs: readonly Job[];
+  /** The tab's peer's slot map; undefined when its peer does not run one. */
+  readonly slots: SlotMapModel | undefined;
   /** Wall time of this snapshot, for "last heard" texts. */
   readonly nowMs: number;
 }
@@ -95,6 +98,8 @@ export class DashboardSession {
   #jobsChanged = true;
   #latency = new Map<string, number>();
   #lastLiveRows: readonly PeerRow[] | undefined;
+  /** What the last slot model was built from, so an unchanged map is not rebuilt every refresh. */
+  #slotsKey = '';
   #stopping: Promise<void> | undefined;
 
   constructor(config: DashboardConfig, options: SessionOptions = {}) {
@@ -202,6 +207,7 @@ export class DashboardSession {
     this.#jobs.clear();
     this.#latency.clear();
     this.#lastLiveRows = undefined;
+    this.#slotsKey = '';
     await this.start();
   }
 
@@ -229,6 +235,7 @@ export class DashboardSession {
       rows: [],
       log: [],
       jobs: [],
+      slots: undefined,
       nowMs: Date.now(),
     };
   }
@@ -246,6 +253,10 @@ export class DashboardSession {
         soon();
       }),
     );
+    const slotMap = slotMapOf(peer);
+    if (slotMap !== undefined) {
+      this.#cleanups.push(slotMap.on('commit', soon), slotMap.on('prepare', soon), slotMap.on('abort', soon));
+    }
     const onDisconnect = (event: CustomEvent<{ toString(): string }>) => {
       const attached = this.#snapshot.attached;
       if (attached !== undefined && event.detail.toString() === attached.peerId) {
@@ -375,13 +386,36 @@ export class DashboardSession {
       ? [...this.#jobs.values()].sort((a, b) => b.createdMs - a.createdMs || (a.id < b.id ? -1 : 1))
       : this.#snapshot.jobs;
     this.#jobsChanged = false;
-    this.#update({ live, staleSinceMs, connections, rows, log, jobs, nowMs });
+    const slots = this.#slotModel(peer, live);
+    this.#update({ live, staleSinceMs, connections, rows, log, jobs, slots, nowMs });
+  }
+
+  #slotModel(peer: Peer, live: boolean): SlotMapModel | undefined {
+    const slotMap = slotMapOf(peer);
+    if (slotMap === undefined) return undefined;
+    // Cut off, the tab's own failure detector would call every owner down: keep the last live picture.
+    if (!live && this.#snapshot.slots !== undefined) return this.#snapshot.slots;
+    const map = slotMap.map;
+    const next = slotMap.pending()?.next;
+    const owners = new Set<string>();
+    for (const range of map.ranges) for (const owner of range.owners) owners.add(owner);
+    const isUp = (id: string) => slotMap.placement.isUp(id);
+    const down = [...owners].filter((id) => !isUp(id)).sort();
+    const key = `${map.epoch}|${map.ranges.length}|${next?.epoch ?? ''}|${down.join(',')}`;
+    if (key === this.#slotsKey && this.#snapshot.slots !== undefined) return this.#snapshot.slots;
+    this.#slotsKey = key;
+    return slotMapModel({ map, next, isUp });
   }
 
   #update(patch: Partial<Snapshot>): void {
     this.#snapshot = { ...this.#snapshot, ...patch, config: this.#config };
     for (const listener of this.#listeners) listener();
   }
+}
+
+/** `peer.slotMap` when the peer runs the coordinator's slot map (typed structurally until every peer does). */
+function slotMapOf(peer: Peer): SlotMapService | undefined {
+  return (peer as Peer & { readonly slotMap?: SlotMapService }).slotMap;
 }
 
 function messageOf(err: unknown): string {
