@@ -44,3 +44,26 @@ export class IncrementOverflowError extends CommandError {
     super(message);
   }
 }
+
+/**
+ * Thrown when a command cannot be made correct on the replicated backend yet
+ * (it needs a compare-and-set or a cluster-wide scan the replication layer
+ * does not offer). The client sees `-ERR <what> is not supported on the
+ * replicated backend yet (<why>)`; nothing was changed.
+ */
+export class UnsupportedOnReplicatedError extends CommandError {
+  constructor(what: string, why: string) {
+    super(`ERR ${what} is not supported on the replicated backend yet (${why})`);
+  }
+}
+
+/**
+ * Thrown when fewer owners than required acknowledged a write or answered a
+ * read. The client sees `-TRYAGAIN quorum not reached: a of r acknowledged`;
+ * a write may still have reached some owners (it is not reported as done).
+ */
+export class QuorumNotReachedReplyError extends CommandError {
+  constructor(acknowledged: number, required: number) {
+    super(`TRYAGAIN quorum not reached: ${acknowledged} of ${required} acknowledged`);
+  }
+}

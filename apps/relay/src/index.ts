@@ -1,6 +1,14 @@
 export type * from './backend/backend.ts';
 export { globMatch } from './backend/glob.ts';
 export { type LocalBackendOptions, LocalKvBackend, openLocalBackend } from './backend/local-backend.ts';
+export {
+  openReplicatedBackend,
+  REPLICATED_DATABASES_DEFAULT,
+  type ReplicatedBackendOptions,
+  ReplicatedKvBackend,
+  type ReplicatedPeer,
+  type RespConsistency,
+} from './backend/replicated.ts';
 export * from './errors.ts';
 export * from './resp/index.ts';
 export type { RespServerOptions } from './server/options.ts';

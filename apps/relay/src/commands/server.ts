@@ -1,7 +1,8 @@
 /** Server commands: INFO, COMMAND (enough for redis-cli), CONFIG GET. */
 import { arch, platform, release } from 'node:os';
+import type { KeyspaceStats } from '../backend/backend.ts';
 import { globMatch } from '../backend/glob.ts';
-import { CommandError } from '../errors.ts';
+import { CommandError, UnsupportedOnReplicatedError } from '../errors.ts';
 import { array, bulk, integer, NULL, type Reply, record, simple, verbatim } from '../resp/reply.ts';
 import { quoted, word } from './args.ts';
 import { REDIS_COMPATIBLE_VERSION } from './connection.ts';
@@ -76,7 +77,15 @@ async function infoSection(ctx: CommandContext, section: string): Promise<string
     case 'keyspace': {
       const lines: string[] = [];
       for (let db = 0; db < server.backend.databases; db++) {
-        const s = await server.backend.stats(db);
+        let s: KeyspaceStats;
+        try {
+          s = await server.backend.stats(db);
+        } catch (e) {
+          // The replicated backend cannot count keys across the cluster yet: INFO leaves the section empty
+          // (clients such as ioredis send INFO on connect, so it must not fail).
+          if (e instanceof UnsupportedOnReplicatedError) return lines;
+          throw e;
+        }
         if (s.keys > 0) lines.push(`db${db}:keys=${s.keys},expires=${s.expires},avg_ttl=0`);
       }
       return lines;
