@@ -31,6 +31,8 @@ export interface StartConfig {
   readonly bootstrap: readonly string[];
   readonly replicationFactor: number;
   readonly consistency: ConsistencyName;
+  /** RESP data path: `replicated` (peer.put/get/delete, the default) or `local` (this peer's store only, single-node). */
+  readonly backend: 'replicated' | 'local';
   readonly logLevel: LogLevel;
   /** Print the startup summary as one JSON line on stdout. */
   readonly json: boolean;
@@ -50,6 +52,7 @@ export const START_DEFAULTS = {
   bootstrap: [] as string[],
   replicationFactor: 3,
   consistency: 'quorum',
+  backend: 'replicated',
   logLevel: 'info',
   json: false,
 } as const;
@@ -115,6 +118,12 @@ export const START_FLAGS: FlagSpecs = {
     type: 'string',
     value: 'one|quorum|all',
     description: 'default consistency (default quorum)',
+  },
+  backend: {
+    type: 'string',
+    value: 'replicated|local',
+    description:
+      'RESP data path: replicated across the cluster (default), or local = this peer only (single-node)',
   },
   'log-level': {
     type: 'string',
@@ -310,6 +319,9 @@ export async function resolveStartConfig(
     ),
     consistency: get('consistency', START_DEFAULTS.consistency as ConsistencyName, (v, label) =>
       asOneOf(v, label, ['one', 'quorum', 'all'] as const),
+    ),
+    backend: get('backend', START_DEFAULTS.backend as 'replicated' | 'local', (v, label) =>
+      asOneOf(v, label, ['replicated', 'local'] as const),
     ),
     logLevel: get('log-level', START_DEFAULTS.logLevel as LogLevel, (v, label) =>
       asOneOf(v, label, [...LOG_LEVELS] as LogLevel[]),

@@ -3,16 +3,15 @@
  * store, the libp2p peer, the RESP server, the HTTP API and the metrics
  * endpoint, started in that order and stopped in reverse.
  */
-import type { Member } from '@tessera/coordinator';
+import type { Member, SlotMap } from '@tessera/coordinator';
 import { createPeer, type Peer } from '@tessera/peer';
 import type { Store } from '@tessera/storage';
 import { openFsStore, StoreLockedError } from '@tessera/storage-fs';
 import type { KvBackend } from '../backend/backend.ts';
 import { openLocalBackend } from '../backend/local-backend.ts';
-import { MembershipSlots } from '../backend/replicated-placement.ts';
+import { openReplicatedBackend } from '../backend/replicated.ts';
 import { HttpApi } from '../http/api.ts';
 import { instrumentBackend, instrumentRecords, PeerMetrics } from '../http/peer-metrics.ts';
-import type { RecordApi } from '../http/records.ts';
 import { type HttpServer, startHttpServer } from '../http/server.ts';
 import { type RespServer, startRespServer } from '../server/server.ts';
 import { prepareDataDir, type StartConfig } from './config.ts';
@@ -32,12 +31,12 @@ export interface StartSummary {
   readonly resp: { readonly host: string; readonly port: number };
   readonly http: { readonly host: string; readonly port: number };
   readonly metrics: { readonly host: string; readonly port: number };
-  /** `local`: RESP writes stay on this peer; `replicated`: quorum writes across the cluster. */
+  /** `replicated` (default): peer.put/get/delete with the configured consistency; `local`: this peer's store only. */
   readonly respBackend: 'local' | 'replicated';
-  /** `replicated` when the HTTP API runs on the peer's Replicator, `unavailable` otherwise. */
-  readonly httpData: 'replicated' | 'unavailable';
-  /** Where slot ownership comes from. */
-  readonly placement: 'membership (provisional, no migration)' | 'none';
+  /** The HTTP API always runs on the peer's Replicator. */
+  readonly httpData: 'replicated';
+  /** Where slot ownership comes from: the coordinator's slot map when the peer runs it. */
+  readonly placement: 'slot map' | 'none (no slot map in this peer build)';
   readonly pid: number;
 }
 
@@ -49,12 +48,8 @@ export interface RunningNode {
   stop(): Promise<void>;
 }
 
-/** The optional replication surface of a peer (present once the peer wires replication). */
-interface ReplicatingPeer {
-  readonly replicator?: RecordApi;
-  readonly placement?: { slots: { lookup(slot: number): { owners: readonly string[]; epoch: number } } };
-  underReplicatedSlots?(): { count: number; slots: readonly number[] };
-}
+/** A peer with the coordinator's slot map (`peer.slotMap`), which the peer is gaining now; optional until it has. */
+type SlotMapPeer = Peer & { readonly slotMap?: { readonly map: SlotMap } };
 
 export async function startNode(config: StartConfig, log: Logger): Promise<RunningNode> {
   await prepareDataDir(config.dataDir);
@@ -85,10 +80,6 @@ export async function startNode(config: StartConfig, log: Logger): Promise<Runni
       },
     } as Parameters<typeof createPeer>[0]);
     cleanup.push(() => peer.stop());
-    const replicating = peer as unknown as ReplicatingPeer;
-    const slots = new MembershipSlots(() => peer.members());
-    const hasReplication = replicating.replicator !== undefined && replicating.placement !== undefined;
-    if (hasReplication) replicating.placement!.slots = slots;
 
     let resp: RespServer | undefined;
     const metrics = new PeerMetrics({
@@ -96,11 +87,10 @@ export async function startNode(config: StartConfig, log: Logger): Promise<Runni
       memberStatuses: () => peer.members().map((m: Member) => m.status),
       respConnections: () => resp?.connectionCount ?? 0,
     });
-    // The replicated RESP backend needs peer.put/get/delete over a slot map; until then RESP stays local.
-    const backend: KvBackend = await openLocalBackend({
-      store,
-      onError: (e) => log.error({ err: e }, 'local backend'),
-    });
+    const backend: KvBackend =
+      config.backend === 'local'
+        ? await openLocalBackend({ store, onError: (e) => log.error({ err: e }, 'local backend') })
+        : openReplicatedBackend({ peer, consistency: config.consistency });
     cleanup.push(() => backend.close());
     resp = await startRespServer({
       backend: instrumentBackend(backend, metrics),
@@ -112,8 +102,8 @@ export async function startNode(config: StartConfig, log: Logger): Promise<Runni
     cleanup.push(() => respServer.close());
 
     const api = new HttpApi({
-      records: instrumentRecords(replicating.replicator ?? unavailableRecords, metrics),
-      status: async () => statusOf(peer, replicating, slots, hasReplication),
+      records: instrumentRecords(peer.replicator, metrics),
+      status: async () => statusOf(peer),
     });
     const http = await startHttpServer({
       api,
@@ -142,9 +132,10 @@ export async function startNode(config: StartConfig, log: Logger): Promise<Runni
       resp: { host: respServer.host, port: respServer.port },
       http: { host: http.host, port: http.port },
       metrics: { host: metricsServer.host, port: metricsServer.port },
-      respBackend: 'local',
-      httpData: hasReplication ? 'replicated' : 'unavailable',
-      placement: hasReplication ? 'membership (provisional, no migration)' : 'none',
+      respBackend: config.backend,
+      httpData: 'replicated',
+      placement:
+        (peer as SlotMapPeer).slotMap === undefined ? 'none (no slot map in this peer build)' : 'slot map',
       pid: process.pid,
     };
     let stopping: Promise<void> | undefined;
@@ -163,23 +154,12 @@ export async function startNode(config: StartConfig, log: Logger): Promise<Runni
   }
 }
 
-/** Record API of a peer without replication: every call is an honest 500. */
-const unavailableRecords: RecordApi = {
-  put: () => Promise.reject(new Error('this peer has no replication layer')),
-  get: () => Promise.reject(new Error('this peer has no replication layer')),
-  delete: () => Promise.reject(new Error('this peer has no replication layer')),
-};
-
 /** Body of GET /v1/status and what `tessera status` prints. */
-async function statusOf(
-  peer: Peer,
-  replicating: ReplicatingPeer,
-  slots: MembershipSlots,
-  hasReplication: boolean,
-) {
+async function statusOf(peer: SlotMapPeer) {
   const jobs = await peer.coordinator.jobs.list({ limit: 100 });
-  const ranges = hasReplication ? slots.ranges() : [];
-  const covered = ranges.reduce((n, r) => n + r.end - r.start + 1, 0);
+  const map = peer.slotMap?.map;
+  const ranges = (map?.ranges ?? []).map((r) => ({ start: r.start, end: r.end, owners: r.owners }));
+  const covered = ranges.reduce((n, r) => n + (r.owners.length > 0 ? r.end - r.start + 1 : 0), 0);
   return {
     peer_id: peer.id,
     cluster: peer.cluster,
@@ -192,10 +172,11 @@ async function statusOf(
       incarnation: m.incarnation,
       addresses: m.state.addresses,
     })),
-    slots: hasReplication
-      ? { source: 'membership (provisional)', covered, total: 16384, ranges }
-      : { source: 'not available (no slot map in this peer)' },
-    under_replicated: replicating.underReplicatedSlots?.() ?? 'not available',
+    slots:
+      map === undefined
+        ? { source: 'not available (no slot map in this peer build)' }
+        : { source: 'slot map', epoch: map.epoch, covered, total: 16384, ranges },
+    under_replicated: peer.underReplicatedSlots(),
     jobs: jobs.map((j) => ({ id: j.id, kind: j.kind, status: j.status, progress: j.progress })),
   };
 }

@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { encodeValue } from '@tessera/core';
+import { waitFor } from '@tessera/peer/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StartSummary } from './node.ts';
 
@@ -52,7 +54,17 @@ beforeAll(async () => {
     lines.once('line', (line) => resolve(JSON.parse(line) as StartSummary));
     child.once('exit', (code) => reject(new Error(`tessera exited ${code} before starting: ${stderr}`)));
   });
-});
+  // The peer owns no slot until its slot map commits (a lone owner proposes itself for every slot).
+  await waitFor(
+    async () => {
+      const status = (await (await fetch(`http://127.0.0.1:${summary.http.port}/v1/status`)).json()) as {
+        slots: { covered?: number };
+      };
+      return status.slots.covered === 16384;
+    },
+    { what: 'the slot map to cover every slot', timeoutMs: 60_000 },
+  );
+}, 90_000);
 
 afterAll(async () => {
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -67,8 +79,8 @@ describe('tessera start', () => {
     expect(summary.wsMultiaddrs[0]).toMatch(/\/tcp\/\d+\/ws\/p2p\/12D3Koo/);
     for (const port of [summary.resp.port, summary.http.port, summary.metrics.port])
       expect(port).toBeGreaterThan(0);
-    // Honest about what is not replicated.
-    expect(summary.respBackend).toBe('local');
+    // RESP goes through the Replicator by default (--backend local is the single-node opt-in).
+    expect(summary.respBackend).toBe('replicated');
   });
 
   it('answers redis-cli', () => {
@@ -106,7 +118,9 @@ describe('tessera start', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain(summary.peerId);
     expect(result.stdout).toContain('(this peer)');
-    expect(result.stdout).toMatch(/jobs: none/);
+    expect(result.stdout).toContain('slots: 16384/16384 covered (slot map)');
+    // The slot map's own proposal is a job.
+    expect(result.stdout).toMatch(/slotmap/);
   });
 
   it('tessera inspect refuses the data dir while the peer runs', async () => {
@@ -124,7 +138,10 @@ describe('tessera start', () => {
     const result = await tessera(['inspect', summary.dataDir, '--category', 'O', '--prefix', '[0,"kv"]']);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain('O objects: 1');
-    expect(result.stdout).toContain('[0,"kv",{"bytes":"cli:k"}] = {"v":{"bytes":"v1"}}');
+    // A replica record whose value is the RESP layout, the CBOR map { v: bytes }.
+    const value = Buffer.from(encodeValue({ v: new TextEncoder().encode('v1') })).toString('hex');
+    expect(result.stdout).toContain('[0,"kv",{"bytes":"cli:k"}] = {"v":');
+    expect(result.stdout).toContain(`"value":{"bytes":{"hex":"${value}"}`);
     const all = await tessera(['inspect', summary.dataDir, '--json']);
     const categories = new Set(
       all.stdout

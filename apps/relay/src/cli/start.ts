@@ -26,15 +26,17 @@ function humanSummary(s: StartSummary): string {
   ];
   if (s.respBackend === 'local') {
     lines.push(
-      '  WARNING: RESP runs on the LOCAL backend: SET/GET stay on this peer and are NOT replicated',
-      '           (the replicated RESP backend is not wired yet).',
+      '  WARNING: RESP runs on the LOCAL backend (--backend local): SET/GET stay on this peer and are NOT',
+      '           replicated. Use it for a single-node setup only.',
+    );
+  } else {
+    lines.push(
+      '  RESP and HTTP key-value are replicated (quorum reads and writes through any peer).',
+      '  RESP refuses SET NX/XX/GET, INCR/DECR, multi-key MSET, KEYS/SCAN, DBSIZE (not correct without',
+      '  a compare-and-set or a cluster-wide scan yet); CLUSTER SLOTS names this node for every slot.',
     );
   }
-  if (s.httpData === 'replicated') {
-    lines.push(`  HTTP key-value is replicated; slot owners come from membership (${s.placement}).`);
-  } else {
-    lines.push('  WARNING: HTTP key-value is UNAVAILABLE: this peer build has no replication layer.');
-  }
+  lines.push(`  slot owners: ${s.placement}`);
   return `${lines.join('\n')}\n`;
 }
 
