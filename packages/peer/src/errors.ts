@@ -56,3 +56,10 @@ export class CorruptIdentityError extends TesseraError {
     super('the stored identity key is not a valid libp2p private key', 'ERR_CORRUPT_IDENTITY', options);
   }
 }
+
+/** Thrown when a slot-map change's gained slots cannot be copied from enough current owners (the change is refused). */
+export class SlotCopyError extends TesseraError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(`slot copy failed: ${message}`, 'ERR_SLOT_COPY', options);
+  }
+}

@@ -13,10 +13,12 @@ import {
   createCoordinator,
   type Member,
   type PublishInput,
+  type SlotMapService,
 } from '@tessera/coordinator';
 import { InvalidArgumentError } from '@tessera/core';
 import {
   type DatabaseReplication,
+  defaultReplicatorLimits,
   Replicator,
   type ReplicatorLimits,
   type UnderReplication,
@@ -34,10 +36,11 @@ import {
 import { PeerStoppedError } from './errors.ts';
 import { loadOrCreateIdentity } from './identity.ts';
 import type { TesseraLibp2p } from './libp2p-services.ts';
-import { MembershipPlacement, NO_SLOT_MAP, type SlotLookup, servingMember } from './liveness.ts';
+import { MembershipPlacement, type SlotLookup, servingMember } from './liveness.ts';
 import { MEMBER_DIALING_DEFAULT, MemberDialer, type MemberDialing } from './member-dialer.ts';
 import { Libp2pNetwork } from './network.ts';
 import { GOSSIP_BYTES_MAX_DEFAULT } from './network-limits.ts';
+import { createPeerSlotMap, type PeerSlotMapOptions } from './peer-slot-map.ts';
 import { REPAIR_PERIODS_DEFAULT, type RepairPeriods, RepairScheduler } from './repair-scheduler.ts';
 import { Libp2pReplicaTransport, type ReplicaTransportOptions } from './replica-transport.ts';
 
@@ -59,14 +62,12 @@ export interface PeerNetworkOptions {
 /** The data plane: where slots live, defaults, limits and repair periods. */
 export interface PeerReplicationOptions {
   /**
-   * Slot ownership. Until the coordinator's slot map is wired in, the
-   * default is `NO_SLOT_MAP` (no owners: every read and write fails with
-   * `QuorumNotReachedError`); tests pass a fixed map (replication's
-   * `StaticPlacement` works as a `SlotLookup`). It can be swapped later
-   * through `peer.placement.slots`.
+   * Slot ownership. Default: the committed slot map (`peer.slotMap.placement`).
+   * A fixed lookup (replication's `StaticPlacement`) overrides it for tests;
+   * the slot map still runs. It can be swapped later through `peer.placement.slots`.
    */
   readonly slots?: SlotLookup;
-  /** Default replication factor N and consistency. Default `{ replicationFactor: 3, consistency: 'quorum' }`. */
+  /** Default replication factor N and consistency. Default `{ replicationFactor: <peer replicationFactor>, consistency: 'quorum' }`. */
   readonly defaults?: DatabaseReplication;
   /** Replicator tunables (`requestTimeoutMs`, `hintsMax`, `tombstoneGraceMs`, …). */
   readonly limits?: Partial<ReplicatorLimits>;
@@ -101,6 +102,10 @@ export interface PeerOptions {
   readonly logger?: CoordinatorLogger;
   /** The replication data plane (`put`, `get`, `delete`). */
   readonly replication?: PeerReplicationOptions;
+  /** Copies of every slot the slot map asks for (N), 1..16. Default 3. */
+  readonly replicationFactor?: number;
+  /** Slot-map protocol timing and quota rule. */
+  readonly slotMap?: PeerSlotMapOptions;
 }
 
 /** What each platform entry supplies. */
@@ -149,6 +154,13 @@ export interface Peer {
   readonly replicaTransport: Libp2pReplicaTransport;
   /** Slot lookup plus liveness from the membership view; `placement.slots` can be replaced. */
   readonly placement: MembershipPlacement;
+  /**
+   * The coordinator's slot-map service: the committed map (`map`, `head`),
+   * `placement` (`lookup`, `isUp`, `pending`), `pending()`, `rebalance()`,
+   * events `prepare`/`commit`/`abort`/`rejected`, `stats()`. Owners propose
+   * and ack (after copying the slots they gain); clients only follow.
+   */
+  readonly slotMap: SlotMapService;
   /** The repair task scheduler (`runNow`, `stats`). */
   readonly repair: RepairScheduler;
   /** Dials a multiaddr once (no retry); rejects on failure. */
@@ -213,16 +225,49 @@ export async function createPeerOn(platform: Platform, options: PeerOptions): Pr
     throw err;
   }
   const replicationOptions = options.replication ?? {};
+  const replicationFactor = options.replicationFactor ?? 3;
+  const defaults = replicationOptions.defaults ?? { replicationFactor, consistency: 'quorum' as const };
+  let replicator: Replicator | undefined;
   const replicaTransport = new Libp2pReplicaTransport(node, {
     addressesOf: (peer) => coordinator.members().find((member) => member.id === peer)?.state.addresses ?? [],
     ...replicationOptions.transport,
   });
-  const placement = new MembershipPlacement(
+  let placement: MembershipPlacement | undefined;
+  let slotMap: ReturnType<typeof createPeerSlotMap>;
+  try {
+    slotMap = createPeerSlotMap({
+      coordinator,
+      store: options.storage,
+      timers: realTimers,
+      role,
+      replicas: replicationFactor,
+      consistency: defaults.consistency,
+      options: options.slotMap ?? {},
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
+      replication: () => {
+        if (replicator === undefined) throw new PeerStoppedError();
+        return {
+          replicator,
+          transport: replicaTransport,
+          requestTimeoutMs:
+            replicationOptions.limits?.repairTimeoutMs ?? defaultReplicatorLimits.repairTimeoutMs,
+        };
+      },
+      isUp: (peer) => placement?.isUp(peer) ?? true,
+      onCommit: () => repair.runNow('antiEntropy'),
+    });
+  } catch (err) {
+    await coordinator.stop().catch(() => undefined);
+    await network.stop();
+    await node.stop();
+    throw err;
+  }
+  placement = new MembershipPlacement(
     coordinator,
     node.peerId.toString(),
-    replicationOptions.slots ?? NO_SLOT_MAP,
+    replicationOptions.slots ?? slotMap.service.placement,
   );
-  let replicator: Replicator;
+  const livePlacement = placement;
   try {
     await replicaTransport.start();
     replicator = await Replicator.open({
@@ -231,7 +276,7 @@ export async function createPeerOn(platform: Platform, options: PeerOptions): Pr
       store: options.storage,
       timers: realTimers,
       routingKeyOf: routingKeyOfRecord,
-      ...(replicationOptions.defaults === undefined ? {} : { replication: replicationOptions.defaults }),
+      replication: defaults,
       ...(replicationOptions.limits === undefined ? {} : { limits: replicationOptions.limits }),
     });
   } catch (err) {
@@ -242,14 +287,15 @@ export async function createPeerOn(platform: Platform, options: PeerOptions): Pr
     await node.stop();
     throw err;
   }
+  const openReplicator = replicator;
   const repairLog = node.logger.forComponent('tessera:repair');
   const repair = new RepairScheduler(
     realTimers,
     { ...REPAIR_PERIODS_DEFAULT, ...replicationOptions.repair },
     {
-      hintReplay: () => replicator.replayHints(),
-      antiEntropy: () => replicator.antiEntropy(),
-      tombstoneReap: () => replicator.reapTombstones(),
+      hintReplay: () => openReplicator.replayHints(),
+      antiEntropy: () => openReplicator.antiEntropy(),
+      tombstoneReap: () => openReplicator.reapTombstones(),
     },
     (message, err) => repairLog('%s: %e', message, err),
   );
@@ -260,10 +306,25 @@ export async function createPeerOn(platform: Platform, options: PeerOptions): Pr
       repair.runNow('antiEntropy');
     }
   });
-  const data = new KvData(() => replicator);
+  const data = new KvData(() => openReplicator);
   repair.start();
   bootstrapper.start();
   memberDialer.start();
+  try {
+    await slotMap.start();
+  } catch (err) {
+    bootstrapper.stop();
+    memberDialer.stop();
+    stopWatchingReturns();
+    await repair.stop();
+    await openReplicator.close();
+    livePlacement.close();
+    await replicaTransport.stop();
+    await coordinator.stop().catch(() => undefined);
+    await network.stop();
+    await node.stop();
+    throw err;
+  }
 
   let stopping: Promise<void> | undefined;
   return {
@@ -283,10 +344,11 @@ export async function createPeerOn(platform: Platform, options: PeerOptions): Pr
     put: (key, value, putOptions) => data.put(key, value, putOptions),
     get: (key, getOptions) => data.get(key, getOptions),
     delete: (key, deleteOptions) => data.delete(key, deleteOptions),
-    underReplicatedSlots: () => replicator.underReplicatedSlots(),
-    replicator,
+    underReplicatedSlots: () => openReplicator.underReplicatedSlots(),
+    replicator: openReplicator,
     replicaTransport,
-    placement,
+    placement: livePlacement,
+    slotMap: slotMap.service,
     repair,
     async dial(address, dialOptions) {
       if (stopping !== undefined) throw new PeerStoppedError();
@@ -300,9 +362,10 @@ export async function createPeerOn(platform: Platform, options: PeerOptions): Pr
         bootstrapper.stop();
         memberDialer.stop();
         stopWatchingReturns();
+        await slotMap.stop();
         await repair.stop();
-        await replicator.close();
-        placement.close();
+        await openReplicator.close();
+        livePlacement.close();
         await replicaTransport.stop();
         // The coordinator says goodbye (an `exiting` state) while the network is up.
         await coordinator.stop();

@@ -148,6 +148,14 @@ export class Libp2pReplicaTransport implements ReplicaTransport {
     this.#handler = handler;
   }
 
+  /** Runs a request frame through this peer's own handler (as if it came from itself); for local slot copies. */
+  async requestLocal(frame: Uint8Array): Promise<Uint8Array> {
+    if (!this.#started) throw new PeerStoppedError();
+    const handler = this.#handler;
+    if (handler === undefined) throw new PeerStoppedError();
+    return handler(frame, this.selfId);
+  }
+
   async request(
     peer: string,
     frame: Uint8Array,

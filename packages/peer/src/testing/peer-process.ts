@@ -13,6 +13,7 @@ import { openMemoryStore, type Store } from '@tessera/storage';
 import { openFsStore } from '@tessera/storage-fs';
 import { createPeer } from '../index.ts';
 import type { PeerReplicationOptions } from '../peer.ts';
+import type { PeerSlotMapOptions } from '../peer-slot-map.ts';
 import { runLoad } from './load.ts';
 
 /** What the spawning test passes as the first argument. */
@@ -25,6 +26,8 @@ export interface PeerProcessConfig {
   readonly timing?: Partial<CoordinatorTiming>;
   /** Replication options that survive JSON (no slot lookup: send a `placement` command). */
   readonly replication?: Omit<PeerReplicationOptions, 'slots'>;
+  readonly replicationFactor?: number;
+  readonly slotMap?: PeerSlotMapOptions;
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as PeerProcessConfig;
@@ -43,6 +46,8 @@ const peer = await createPeer({
   bootstrapRetry: { delayMsMin: 100, delayMsMax: 1000 },
   memberDialing: { intervalMs: 500 },
   ...(config.replication === undefined ? {} : { replication: config.replication }),
+  ...(config.replicationFactor === undefined ? {} : { replicationFactor: config.replicationFactor }),
+  ...(config.slotMap === undefined ? {} : { slotMap: config.slotMap }),
 });
 
 peer.network.onRequest(async (data, from) => {
@@ -56,8 +61,10 @@ peer.network.onBroadcast((data, from) =>
 /** Prints this peer's membership view and ordered log, so tests compare it with in-process peers. */
 async function reportState(): Promise<void> {
   const log: { clock: number; from: string; payload: unknown }[] = [];
+  // Slot-map messages are left out: the state view compares the other coordinator messages.
   for await (const message of peer.messages())
-    log.push({ clock: message.clock, from: message.from, payload: message.payload });
+    if (message.messageType !== 'slotmap')
+      log.push({ clock: message.clock, from: message.from, payload: message.payload });
   const members = peer.members().map((member) => ({
     id: member.id,
     status: member.status,
@@ -122,6 +129,13 @@ async function runData(command: DataCommand): Promise<unknown> {
     case 'placement':
       peer.placement.slots = new StaticPlacement(command.peers ?? [], command.ownersPerSlot ?? 3);
       return null;
+    case 'slotMap': {
+      const { map } = peer.slotMap;
+      let copies = 0;
+      for (const range of map.ranges)
+        if (range.owners.includes(peer.id)) copies += range.end - range.start + 1;
+      return { epoch: map.epoch, ranges: map.ranges.length, copies, stats: peer.slotMap.stats() };
+    }
     case 'put':
       return await peer.put(command.key ?? '', command.value, command.options);
     case 'get':

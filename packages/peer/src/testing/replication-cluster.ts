@@ -10,6 +10,7 @@ import { openMemoryStore } from '@tessera/storage';
 import type { DataReadResult } from '../data.ts';
 import { createPeer } from '../index.ts';
 import type { Peer, PeerReplicationOptions, PeerRole } from '../peer.ts';
+import type { PeerSlotMapOptions } from '../peer-slot-map.ts';
 
 // Short, so failure detection happens within a test; generous enough for a
 // loaded 2-core machine not to flap.
@@ -26,6 +27,12 @@ export const testReplication: Omit<PeerReplicationOptions, 'slots'> = {
   defaults: { replicationFactor: 3, consistency: 'quorum' },
   repair: { hintReplayPeriodMs: 300, antiEntropyPeriodMs: 1500, tombstoneReapPeriodMs: 60_000 },
   limits: { requestTimeoutMs: 3000, repairTimeoutMs: 5000 },
+};
+
+// Short settle and check periods so a join commits within seconds; long
+// prepare timeouts so a slow copy on a loaded machine is not aborted.
+export const testSlotMap: PeerSlotMapOptions = {
+  timing: { settleMs: 300, checkPeriodMs: 1000, prepareTimeoutMs: 30_000, ackHoldMs: 60_000 },
 };
 
 /** Starts an in-process peer on a memory store; `cleanups` gets its stop. */
@@ -45,6 +52,7 @@ export async function startTestPeer(
     bootstrapRetry: { delayMsMin: 100, delayMsMax: 1000 },
     memberDialing: { intervalMs: 500 },
     replication: testReplication,
+    slotMap: testSlotMap,
   });
   cleanups.push(async () => {
     await peer.stop();

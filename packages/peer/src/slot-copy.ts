@@ -1,0 +1,233 @@
+/**
+ * Copies the records of slots a peer is about to own from the slots'
+ * current owners, before it acks a slot-map change. Replication has no
+ * per-slot sync of its own (its anti-entropy follows the committed map,
+ * which a new owner is not in yet), so this pulls through the replica
+ * transport with replication's existing frame ops: `digests` to skip the
+ * slots that already match, `entries` pages of (key, version hash) for the
+ * slots that differ, `read` for the records this peer lacks or holds older,
+ * and `apply` (to this peer's own replica) to merge them.
+ *
+ * Every acknowledged write is on W of a slot's owners, so copying from
+ * `owners − W + 1` of them sees it; a copy that cannot reach that many
+ * fails, and the caller refuses the change instead of acking without data.
+ */
+import type { SlotMap } from '@tessera/coordinator';
+import { ownersBySlot } from '@tessera/coordinator';
+import {
+  type ReplicaOp,
+  type ReplicaRecord,
+  recordFromWire,
+  slotEntriesPerPageMax,
+} from '@tessera/replication';
+import { SlotCopyError } from './errors.ts';
+
+/** Slots per `digests` op (replication's `digestSlotsPerOpMax`). */
+const digestSlotsPerOp = 4096;
+/** (key, version hash) entries asked for per `entries` op. */
+const entriesPageLimit = Math.min(256, slotEntriesPerPageMax);
+/** `read` or `apply` ops per frame: records carry values, so frames stay well under the frame bound. */
+const recordOpsPerFrame = 32;
+
+/** What the copy needs from the peer. */
+export interface SlotCopyDeps {
+  readonly selfId: string;
+  /** Sends ops to `peer` (this peer included) and resolves with the raw results in op order. */
+  call(peer: string, ops: readonly ReplicaOp[]): Promise<readonly unknown[]>;
+  /** Whether the membership view has `peer` serving; a peer that is not is not asked. */
+  isUp(peer: string): boolean;
+  /** How many of a slot's `owners` must be copied from for every acknowledged write to be seen. */
+  sourcesNeeded(owners: number): number;
+}
+
+/** What one copy did. */
+export interface SlotCopyReport {
+  /** Slots asked for. */
+  readonly slots: number;
+  /** (slot, source) pairs whose digests differed from this peer's. */
+  readonly differing: number;
+  /** Records merged into this peer. */
+  readonly records: number;
+  /** Sources that failed (unreachable, timed out, bad reply). */
+  readonly failedSources: readonly string[];
+}
+
+/** Lower-case hex of bytes (map keys; Buffer is not in browsers). */
+function hex(bytes: Uint8Array): string {
+  let out = '';
+  for (const byte of bytes) out += byte.toString(16).padStart(2, '0');
+  return out;
+}
+
+function okResult(raw: unknown, what: string): Record<string, unknown> {
+  if (typeof raw !== 'object' || raw === null || (raw as { ok?: unknown }).ok !== true) {
+    const code = typeof raw === 'object' && raw !== null ? String((raw as { code?: unknown }).code) : 'bad';
+    throw new SlotCopyError(`${what}: peer answered ${code}`);
+  }
+  return raw as Record<string, unknown>;
+}
+
+function digestsOf(raw: unknown, count: number): Uint8Array[] {
+  const digests = okResult(raw, 'digests').digests;
+  if (!Array.isArray(digests) || digests.length !== count || !digests.every((d) => d instanceof Uint8Array)) {
+    throw new SlotCopyError('digests: malformed reply');
+  }
+  return digests as Uint8Array[];
+}
+
+function entriesOf(raw: unknown): { entries: [Uint8Array, Uint8Array][]; more: boolean } {
+  const result = okResult(raw, 'entries');
+  const { entries, more } = result;
+  if (
+    !Array.isArray(entries) ||
+    entries.length > entriesPageLimit ||
+    typeof more !== 'boolean' ||
+    !entries.every(
+      (e) => Array.isArray(e) && e.length === 2 && e[0] instanceof Uint8Array && e[1] instanceof Uint8Array,
+    )
+  ) {
+    throw new SlotCopyError('entries: malformed reply');
+  }
+  return { entries: entries as [Uint8Array, Uint8Array][], more };
+}
+
+/** Every (key hex → version hash hex) of one slot on `peer`. */
+async function slotEntries(deps: SlotCopyDeps, peer: string, slot: number, signal: AbortSignal) {
+  const out = new Map<string, { key: Uint8Array; hash: string }>();
+  let after: Uint8Array | null = null;
+  for (;;) {
+    signal.throwIfAborted();
+    const op: ReplicaOp = {
+      op: 'entries',
+      slot,
+      minN: 1,
+      level: 0,
+      bucket: 0,
+      after,
+      limit: entriesPageLimit,
+    };
+    const [raw] = await deps.call(peer, [op]);
+    const { entries, more } = entriesOf(raw);
+    for (const [key, hash] of entries) out.set(hex(key), { key, hash: hex(hash) });
+    if (!more || entries.length === 0) return out;
+    after = entries[entries.length - 1]![0];
+  }
+}
+
+/** Copies `slots` (owned elsewhere in `current`) from `source`; resolves with (differing slots, records). */
+async function copyFromSource(
+  deps: SlotCopyDeps,
+  source: string,
+  slots: readonly number[],
+  signal: AbortSignal,
+): Promise<{ differing: number; records: number }> {
+  let differing = 0;
+  let records = 0;
+  for (let i = 0; i < slots.length; i += digestSlotsPerOp) {
+    const part = slots.slice(i, i + digestSlotsPerOp);
+    const op: ReplicaOp = { op: 'digests', slots: part, minN: 1 };
+    const [[remoteRaw], [localRaw]] = await Promise.all([
+      deps.call(source, [op]),
+      deps.call(deps.selfId, [op]),
+    ]);
+    const remote = digestsOf(remoteRaw, part.length);
+    const local = digestsOf(localRaw, part.length);
+    for (const [j, slot] of part.entries()) {
+      if (hex(remote[j]!) === hex(local[j]!)) continue;
+      differing += 1;
+      const [theirs, mine] = await Promise.all([
+        slotEntries(deps, source, slot, signal),
+        slotEntries(deps, deps.selfId, slot, signal),
+      ]);
+      const wanted = [...theirs.values()].filter((e) => mine.get(hex(e.key))?.hash !== e.hash);
+      for (let k = 0; k < wanted.length; k += recordOpsPerFrame) {
+        signal.throwIfAborted();
+        const batch = wanted.slice(k, k + recordOpsPerFrame);
+        const results = await deps.call(
+          source,
+          batch.map((e) => ({ op: 'read', key: e.key }) as const),
+        );
+        const applies: ReplicaOp[] = [];
+        batch.forEach((e, n) => {
+          const raw = okResult(results[n], 'read').record;
+          if (raw === null || raw === undefined) return; // reaped since the entries page
+          const record: ReplicaRecord = recordFromWire(raw, `read[${n}].record`);
+          applies.push({ op: 'apply', key: e.key, slot, record });
+        });
+        if (applies.length === 0) continue;
+        const applied = await deps.call(deps.selfId, applies);
+        for (const result of applied) okResult(result, 'apply');
+        records += applies.length;
+      }
+    }
+  }
+  return { differing, records };
+}
+
+/**
+ * Copies the records of `slots` from their owners in `current` into this
+ * peer. Rejects with `SlotCopyError` when some slot could not be copied
+ * from enough of its owners, or when `signal` aborts.
+ */
+export async function copySlots(
+  deps: SlotCopyDeps,
+  current: SlotMap,
+  slots: readonly number[],
+  signal: AbortSignal,
+  onSlotsDone?: (done: number) => void,
+): Promise<SlotCopyReport> {
+  const owners = ownersBySlot(current);
+  const bySource = new Map<string, number[]>();
+  for (const slot of slots) {
+    for (const owner of owners[slot] ?? []) {
+      if (owner === deps.selfId || !deps.isUp(owner)) continue;
+      const list = bySource.get(owner) ?? [];
+      list.push(slot);
+      bySource.set(owner, list);
+    }
+  }
+  const copiedFrom = new Map<number, number>();
+  const failedSources: string[] = [];
+  let differing = 0;
+  let records = 0;
+  let done = 0;
+  const needed = (slot: number) => {
+    const others = (owners[slot] ?? []).filter((o) => o !== deps.selfId).length;
+    return Math.min(others, deps.sourcesNeeded(owners[slot]?.length ?? 0));
+  };
+  for (const slot of slots) if (needed(slot) === 0) done += 1;
+  onSlotsDone?.(done);
+  await Promise.all(
+    [...bySource].map(async ([source, sourceSlots]) => {
+      try {
+        const report = await copyFromSource(deps, source, sourceSlots, signal);
+        differing += report.differing;
+        records += report.records;
+        for (const slot of sourceSlots) {
+          const count = (copiedFrom.get(slot) ?? 0) + 1;
+          copiedFrom.set(slot, count);
+          if (count === needed(slot)) done += 1;
+        }
+        onSlotsDone?.(done);
+      } catch (error) {
+        if (signal.aborted) throw error;
+        failedSources.push(source);
+      }
+    }),
+  );
+  signal.throwIfAborted();
+  const short = slots.filter((slot) => (copiedFrom.get(slot) ?? 0) < needed(slot));
+  if (short.length > 0) {
+    throw new SlotCopyError(
+      `${short.length} slots could not be copied from enough owners (first ${short[0]}; failed sources: ${failedSources.join(', ') || 'none up'})`,
+    );
+  }
+  return { slots: slots.length, differing, records, failedSources };
+}
+
+/** The slots of a list of inclusive ranges. */
+export function slotsOf(ranges: readonly { readonly start: number; readonly end: number }[]): number[] {
+  const out: number[] = [];
+  for (const { start, end } of ranges) for (let s = start; s <= end; s++) out.push(s);
+  return out;
+}

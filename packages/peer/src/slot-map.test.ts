@@ -1,0 +1,188 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type SlotMap, validateSlotMap } from '@tessera/coordinator';
+import { keySlot, SLOT_COUNT } from '@tessera/core';
+import type { ReadResult } from '@tessera/replication';
+import { History } from '@tessera/replication/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { kvRecordKey, routingKeyOfRecord } from './index.ts';
+import { SLOT_COPY_JOB_KIND } from './peer-slot-map.ts';
+import { type PeerProcess, spawnPeerProcess } from './testing/peer-process-control.ts';
+import {
+  historyResult,
+  startTestPeer,
+  tcpAddress,
+  testReplication,
+  testSlotMap,
+  testTiming,
+} from './testing/replication-cluster.ts';
+import { waitFor } from './testing/wait.ts';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+interface ProcessSlotMap {
+  epoch: number;
+  copies: number;
+}
+
+/** Slot copies `peer` holds in `map` (slots it is one of the owners of). */
+function copiesOf(map: SlotMap, peer: string): number {
+  let copies = 0;
+  for (const range of map.ranges) if (range.owners.includes(peer)) copies += range.end - range.start + 1;
+  return copies;
+}
+
+function ownersOfSlot(map: SlotMap, slot: number): readonly string[] {
+  return map.ranges.find((r) => r.start <= slot && slot <= r.end)?.owners ?? [];
+}
+
+/** The slot a `peer.put` key lands in. */
+const slotOfKey = (key: string) => keySlot(routingKeyOfRecord(kvRecordKey(key)));
+
+/** Two in-process owners, one owner in a child process; resolves once all three agree on a committed map. */
+async function threeOwners(cluster: string) {
+  const dataDir = await mkdtemp(join(tmpdir(), 'tessera-slotmap-'));
+  cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+  const a = await startTestPeer(cleanups, cluster, []);
+  const seed = tcpAddress(a);
+  const b = await startTestPeer(cleanups, cluster, [seed]);
+  const c: PeerProcess = await spawnPeerProcess({
+    cluster,
+    bootstrap: [seed],
+    dataDir,
+    timing: testTiming,
+    replication: testReplication,
+    slotMap: testSlotMap,
+  });
+  cleanups.push(() => c.kill());
+  const owners = [a.id, b.id, c.id].sort();
+  await waitFor(
+    async () => {
+      const map = a.slotMap.map;
+      if (map.epoch === 0) return false;
+      const ownersInMap = new Set(map.ranges.flatMap((r) => r.owners));
+      if (ownersInMap.size !== 3) return false;
+      const onC = await c.call<ProcessSlotMap>({ cmd: 'slotMap' });
+      return b.slotMap.map.epoch === map.epoch && onC.epoch === map.epoch;
+    },
+    { what: 'a committed map over three owners on every peer', timeoutMs: 60_000, intervalMs: 200 },
+  );
+  return { a, b, c, seed, owners };
+}
+
+describe('the slot map inside every peer', () => {
+  it('three owners commit a map of all 16384 slots with 3 owners each; put/get use it', async () => {
+    const { a, b, c, seed, owners } = await threeOwners('slotmap-three');
+    const map = a.slotMap.map;
+    expect(() => validateSlotMap(map)).not.toThrow();
+    let covered = 0;
+    for (const range of map.ranges) {
+      covered += range.end - range.start + 1;
+      expect([...range.owners].sort()).toEqual(owners);
+    }
+    expect(covered).toBe(SLOT_COUNT);
+    expect(map.replicas).toBe(3);
+    // The data plane routes with the committed map, not a fixed one.
+    expect(a.placement.slots).toBe(a.slotMap.placement);
+    expect(a.placement.lookup(slotOfKey('k')).owners).toEqual(ownersOfSlot(map, slotOfKey('k')));
+
+    const client = await startTestPeer(cleanups, 'slotmap-three', [seed], 'client');
+    await waitFor(() => client.slotMap.map.epoch === map.epoch, { what: 'the client to follow the map' });
+
+    const written = await c.call<{ acknowledged: number; required: number }>({
+      cmd: 'put',
+      key: 'from-c',
+      value: 'written in the child',
+    });
+    expect(written.required).toBe(2);
+    expect(await a.get('from-c')).toMatchObject({ found: true, value: 'written in the child' });
+    await b.put('from-b', { n: 2 });
+    expect(await c.call({ cmd: 'get', key: 'from-b' })).toMatchObject({ found: true, value: { n: 2 } });
+    await client.put('from-client', 'via a client');
+    expect(await a.get('from-client')).toMatchObject({ found: true, value: 'via a client' });
+    // A client follows but never proposes or acks.
+    expect(client.slotMap.stats()).toMatchObject({ proposed: 0, acked: 0 });
+  }, 120_000);
+
+  it('a fourth owner joins under a write load: a new map commits, it owns a quarter, no acknowledged write is lost', async () => {
+    const { a, b, c, seed } = await threeOwners('slotmap-join');
+    const firstEpoch = a.slotMap.map.epoch;
+    const keys = Array.from({ length: 64 }, (_, i) => `key-${i}`);
+    const history = new History();
+    let running = true;
+    const loops = [
+      { name: 'a1', peer: a },
+      { name: 'a2', peer: a },
+      { name: 'b1', peer: b },
+    ].map(async ({ name, peer }, n) => {
+      let seq = 0;
+      while (running) {
+        const key = keys[(seq * 5 + n * 11) % keys.length]!;
+        const value = `${name}-${seq++}`;
+        const wrote = history.write(name, key, value);
+        try {
+          wrote((await peer.put(key, value)).version);
+        } catch (err) {
+          wrote(err as Error);
+        }
+        const readKey = keys[(seq * 7 + n) % keys.length]!;
+        const read = history.read(name, readKey);
+        try {
+          read(historyResult(await peer.get(readKey)));
+        } catch (err) {
+          read(err as Error);
+        }
+      }
+    });
+    cleanups.push(async () => {
+      running = false;
+      await Promise.all(loops);
+    });
+    await waitFor(() => history.acknowledgedWrites >= 100, {
+      what: '100 acknowledged writes before the join',
+    });
+
+    const d = await startTestPeer(cleanups, 'slotmap-join', [seed]);
+    await waitFor(() => a.slotMap.map.epoch > firstEpoch && copiesOf(a.slotMap.map, d.id) > 0, {
+      what: 'a map with the joiner committed',
+      timeoutMs: 90_000,
+      intervalMs: 200,
+    });
+    const map = a.slotMap.map;
+    await waitFor(
+      async () =>
+        d.slotMap.map.epoch === map.epoch &&
+        b.slotMap.map.epoch === map.epoch &&
+        (await c.call<ProcessSlotMap>({ cmd: 'slotMap' })).epoch === map.epoch,
+      { what: 'every peer on the new map' },
+    );
+    // A quarter of the 3 × 16384 slot copies, within the assignment's 10%.
+    const share = (3 * SLOT_COUNT) / 4;
+    expect(Math.abs(copiesOf(map, d.id) - share)).toBeLessThanOrEqual(share * 0.1);
+    for (const range of map.ranges) expect(range.owners).toHaveLength(3);
+    // The joiner copied its slots before acking, recorded as a finished job.
+    const jobs = (await d.coordinator.jobs.list()).filter((job) => job.kind === SLOT_COPY_JOB_KIND);
+    expect(jobs.length).toBeGreaterThan(0);
+    expect(jobs[0]).toMatchObject({ status: 'done' });
+    expect(jobs[0]!.progress.done).toBe(jobs[0]!.progress.total);
+
+    const ackedAtCommit = history.acknowledgedWrites;
+    await waitFor(() => history.acknowledgedWrites >= ackedAtCommit + 60, {
+      what: '60 writes on the new map',
+      timeoutMs: 60_000,
+    });
+    running = false;
+    await Promise.all(loops);
+
+    const moved = keys.filter((key) => ownersOfSlot(map, slotOfKey(key)).includes(d.id));
+    expect(moved.length).toBeGreaterThan(0);
+    const final = new Map<string, ReadResult>();
+    for (const key of keys) final.set(key, historyResult(await d.get(key, { consistency: 'quorum' })));
+    expect(history.check(final, { readYourWrites: true })).toEqual([]);
+    expect(history.acknowledgedWrites).toBeGreaterThanOrEqual(160);
+  }, 240_000);
+});
