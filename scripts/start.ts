@@ -247,7 +247,15 @@ try {
     if (peers[0]!.respBackend === 'local') {
       lines.push(
         '',
-        "NOTE: RESP runs on each peer's LOCAL backend (not replicated yet); the HTTP API is replicated.",
+        "NOTE: RESP runs on each peer's LOCAL backend (not replicated); the HTTP API is replicated.",
+      );
+    } else {
+      lines.push(
+        '',
+        'Replicated: SET/GET/DEL/EXISTS/TTL over RESP and the HTTP key-value API, through any peer',
+        '(quorum reads and writes; slot owners from the coordinator slot map). A SET on one peer is',
+        'read on any other. Refused on RESP for now, with an error: SET NX/XX/GET, INCR/DECR,',
+        'multi-key MSET, KEYS/SCAN, DBSIZE. CLUSTER SLOTS names the peer you ask for every slot.',
       );
     }
     lines.push(
