@@ -255,7 +255,7 @@ try {
         'Replicated: SET/GET/DEL/EXISTS/TTL over RESP and the HTTP key-value API, through any peer',
         '(quorum reads and writes; slot owners from the coordinator slot map). A SET on one peer is',
         'read on any other. Refused on RESP for now, with an error: SET NX/XX/GET, INCR/DECR,',
-        'multi-key MSET, KEYS/SCAN, DBSIZE. CLUSTER SLOTS names the peer you ask for every slot.',
+        'multi-key MSET, KEYS/SCAN, DBSIZE. CLUSTER SLOTS follows the slot map (redis-cli -c works).',
       );
     }
     lines.push(

@@ -9,6 +9,12 @@ export {
   type ReplicatedPeer,
   type RespConsistency,
 } from './backend/replicated.ts';
+export {
+  RESP_ENDPOINT_EVENT_TYPE,
+  RESP_ENDPOINT_MESSAGE_TYPE,
+  type RespEndpoint,
+  RespEndpoints,
+} from './backend/resp-endpoints.ts';
 export * from './errors.ts';
 export * from './resp/index.ts';
 export type { RespServerOptions } from './server/options.ts';

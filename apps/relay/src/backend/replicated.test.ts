@@ -18,10 +18,11 @@ import {
 } from '@tessera/peer/testing';
 import { StaticPlacement } from '@tessera/replication/testing';
 import { openMemoryStore } from '@tessera/storage';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RespServer, startRespServer } from '../server/server.ts';
 import { openReplicatedBackend } from './replicated.ts';
+import { RespEndpoints } from './resp-endpoints.ts';
 
 const CLUSTER = 'relay-replicated';
 const cleanups: (() => Promise<void>)[] = [];
@@ -43,10 +44,13 @@ async function startRespPeer(bootstrap: string[]): Promise<RespPeer> {
     memberDialing: { intervalMs: 500 },
     replication: testReplication,
   });
-  const server = await startRespServer({ backend: openReplicatedBackend({ peer }), port: 0 });
+  const endpoints = new RespEndpoints(peer);
+  const server = await startRespServer({ backend: openReplicatedBackend({ peer, endpoints }), port: 0 });
+  await endpoints.start({ host: '127.0.0.1', port: server.port });
   let stopped: Promise<void> | undefined;
   const stop = () => {
     stopped ??= (async () => {
+      endpoints.stop();
       await server.close();
       await peer.stop();
       await storage.close();
@@ -83,7 +87,14 @@ function cli(port: number, args: string[]): Promise<string> {
 }
 
 function client(port: number): Redis {
-  const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
+  // No reconnecting: peer 2 stops in the last test while these clients are still open.
+  const redis = new Redis({
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   cleanups.push(async () => {
     redis.disconnect();
   });
@@ -204,6 +215,47 @@ describe('RESP over the replicated store', () => {
     // MSET of one key is a plain SET.
     expect(await cli(a.server.port, ['MSET', 'un:one', '1'])).toBe('OK\n');
     expect(await cli(b.server.port, ['GET', 'un:one'])).toBe('1\n');
+  });
+
+  it("CLUSTER SLOTS follows the peer's slot map with each owner's published RESP endpoint", async () => {
+    const ports = new Map([
+      [a.peer.id, a.server.port],
+      [b.peer.id, b.server.port],
+    ]);
+    // The slot map the peers run themselves (three owners, N=3); the third publishes no RESP endpoint.
+    await waitFor(() => a.peer.slotMap.map.ranges.some((r) => r.owners.length === 3), {
+      what: 'a committed slot map with three owners',
+      timeoutMs: 60_000,
+    });
+    const expected = () =>
+      a.peer.slotMap.map.ranges.map((r) => [
+        r.start,
+        r.end,
+        r.owners.filter((id) => ports.has(id)).map((id) => ports.get(id)),
+      ]);
+    const redis = client(a.server.port);
+    await redis.connect();
+    const slots = await redis.cluster('SLOTS');
+    const seen = slots.map(([start, end, ...owners]) => [start, end, owners.map((o) => o[1])]);
+    expect(seen).toEqual(expected());
+    expect(seen.flatMap((r) => r[2] as number[])).toContain(b.server.port);
+    const nodes = String(await redis.cluster('NODES'));
+    expect(nodes).toContain(`127.0.0.1:${b.server.port}@`);
+    expect(nodes).toMatch(/myself,master/);
+
+    // ioredis in Cluster mode follows that map; writes land wherever it sends them and read back anywhere.
+    const cluster = new Cluster([{ host: '127.0.0.1', port: a.server.port }], {
+      lazyConnect: true,
+      redisOptions: { maxRetriesPerRequest: 0 },
+    });
+    cleanups.push(async () => cluster.disconnect());
+    await cluster.connect();
+    for (let i = 0; i < 20; i++) expect(await cluster.set(`cl:${i}`, `v${i}`)).toBe('OK');
+    const two = client(b.server.port);
+    await two.connect();
+    for (let i = 0; i < 20; i++) expect(await two.get(`cl:${i}`)).toBe(`v${i}`);
+    // Before peer 2 stops below, or the cluster client keeps reconnecting to it.
+    cluster.disconnect();
   });
 
   it('an owner process SIGKILLed under RESP SET load loses no acknowledged SET', async () => {

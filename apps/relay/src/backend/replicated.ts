@@ -18,12 +18,14 @@ import { InvalidArgumentError, SLOT_COUNT, TesseraError } from '@tessera/core';
 import type { DataReadResult, Peer } from '@tessera/peer';
 import { QuorumNotReachedReplyError, UnsupportedOnReplicatedError } from '../errors.ts';
 import type {
+  ClusterNode,
   ClusterTopology,
   KeyspaceStats,
   KvBackend,
   ScanPage,
   SetOptions,
   SetResult,
+  SlotRange,
 } from './backend.ts';
 
 /** Redis' default: SELECT 0 … 15. */
@@ -46,6 +48,12 @@ export interface ReplicatedBackendOptions {
   readonly databases?: number;
   /** Clock for expiry, Unix ms (tests inject one). */
   readonly now?: () => number;
+  /**
+   * Other peers' RESP endpoints (`RespEndpoints`). With them and a committed
+   * slot map, CLUSTER SLOTS names each slot's owners; without, this node
+   * answers for every slot.
+   */
+  readonly endpoints?: { get(peerId: string): { host: string; port: number } | undefined };
 }
 
 const QUORUM_CODE = 'ERR_QUORUM_NOT_REACHED';
@@ -84,6 +92,7 @@ export class ReplicatedKvBackend implements KvBackend {
   readonly #peer: ReplicatedPeer;
   readonly #consistency: RespConsistency;
   readonly #now: () => number;
+  readonly #endpoints: ReplicatedBackendOptions['endpoints'];
 
   constructor(options: ReplicatedBackendOptions) {
     const databases = options.databases ?? REPLICATED_DATABASES_DEFAULT;
@@ -95,6 +104,7 @@ export class ReplicatedKvBackend implements KvBackend {
     this.#consistency = options.consistency ?? 'quorum';
     this.#now = options.now ?? Date.now;
     this.nodeId = nodeIdOf(options.peer.id);
+    this.#endpoints = options.endpoints;
   }
 
   #checkDb(db: number): void {
@@ -221,19 +231,38 @@ export class ReplicatedKvBackend implements KvBackend {
   }
 
   /**
-   * This node for every slot: any peer accepts any key and routes it to the
-   * owners itself, so a cluster client sending everything here is correct.
-   * Owners' own RESP endpoints are not published in node state yet, so the
-   * real owner list cannot be announced.
+   * The committed slot map with each owner's published RESP endpoint
+   * (primary first; owners that published none are left out). Any peer
+   * routes any key, so a client following this map, or sending everything
+   * here, is correct either way. Without a map, or when a range has no owner
+   * with a known endpoint, this node stands for those slots.
    */
   async topology(self: { host: string; port: number }): Promise<ClusterTopology> {
-    const node = { id: this.nodeId, host: self.host, port: self.port };
-    return {
-      self: node,
-      nodes: [node],
-      ranges: [{ start: 0, end: SLOT_COUNT - 1, owners: [node] }],
-      epoch: this.#peer.slotMap?.map.epoch ?? 0,
+    const me: ClusterNode = { id: this.nodeId, host: self.host, port: self.port };
+    const map = this.#peer.slotMap?.map;
+    const fallback: ClusterTopology = {
+      self: me,
+      nodes: [me],
+      ranges: [{ start: 0, end: SLOT_COUNT - 1, owners: [me] }],
+      epoch: map?.epoch ?? 0,
     };
+    if (map === undefined || map.ranges.length === 0 || this.#endpoints === undefined) return fallback;
+    const nodes = new Map<string, ClusterNode>([[this.#peer.id, me]]);
+    const nodeOf = (peerId: string): ClusterNode | undefined => {
+      let node = nodes.get(peerId);
+      if (node === undefined) {
+        const endpoint = this.#endpoints!.get(peerId);
+        if (endpoint === undefined) return undefined;
+        node = { id: nodeIdOf(peerId), host: endpoint.host, port: endpoint.port };
+        nodes.set(peerId, node);
+      }
+      return node;
+    };
+    const ranges: SlotRange[] = map.ranges.map((range) => {
+      const owners = range.owners.map(nodeOf).filter((n): n is ClusterNode => n !== undefined);
+      return { start: range.start, end: range.end, owners: owners.length > 0 ? owners : [me] };
+    });
+    return { self: me, nodes: [...nodes.values()], ranges, epoch: map.epoch };
   }
 
   /** Nothing runs in the background; the peer is the caller's to stop. */

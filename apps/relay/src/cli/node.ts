@@ -3,13 +3,14 @@
  * store, the libp2p peer, the RESP server, the HTTP API and the metrics
  * endpoint, started in that order and stopped in reverse.
  */
-import type { Member, SlotMap } from '@tessera/coordinator';
+import type { Member } from '@tessera/coordinator';
 import { createPeer, type Peer } from '@tessera/peer';
 import type { Store } from '@tessera/storage';
 import { openFsStore, StoreLockedError } from '@tessera/storage-fs';
 import type { KvBackend } from '../backend/backend.ts';
 import { openLocalBackend } from '../backend/local-backend.ts';
 import { openReplicatedBackend } from '../backend/replicated.ts';
+import { RespEndpoints } from '../backend/resp-endpoints.ts';
 import { HttpApi } from '../http/api.ts';
 import { instrumentBackend, instrumentRecords, PeerMetrics } from '../http/peer-metrics.ts';
 import { type HttpServer, startHttpServer } from '../http/server.ts';
@@ -36,7 +37,7 @@ export interface StartSummary {
   /** The HTTP API always runs on the peer's Replicator. */
   readonly httpData: 'replicated';
   /** Where slot ownership comes from: the coordinator's slot map when the peer runs it. */
-  readonly placement: 'slot map' | 'none (no slot map in this peer build)';
+  readonly placement: 'slot map';
   readonly pid: number;
 }
 
@@ -48,8 +49,7 @@ export interface RunningNode {
   stop(): Promise<void>;
 }
 
-/** A peer with the coordinator's slot map (`peer.slotMap`), which the peer is gaining now; optional until it has. */
-type SlotMapPeer = Peer & { readonly slotMap?: { readonly map: SlotMap } };
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]']);
 
 export async function startNode(config: StartConfig, log: Logger): Promise<RunningNode> {
   await prepareDataDir(config.dataDir);
@@ -75,10 +75,12 @@ export async function startNode(config: StartConfig, log: Logger): Promise<Runni
       bootstrap: config.bootstrap,
       listen: [`/ip4/${config.host}/tcp/${config.p2pPort}`, `/ip4/${config.host}/tcp/${config.wsPort}/ws`],
       logger: coordinatorLogger(log),
+      // N of the slot map (how many owners each slot gets) and of every database by default.
+      replicationFactor: config.replicationFactor,
       replication: {
         defaults: { replicationFactor: config.replicationFactor, consistency: config.consistency },
       },
-    } as Parameters<typeof createPeer>[0]);
+    });
     cleanup.push(() => peer.stop());
 
     let resp: RespServer | undefined;
@@ -87,10 +89,12 @@ export async function startNode(config: StartConfig, log: Logger): Promise<Runni
       memberStatuses: () => peer.members().map((m: Member) => m.status),
       respConnections: () => resp?.connectionCount ?? 0,
     });
+    const endpoints = new RespEndpoints(peer);
+    cleanup.push(async () => endpoints.stop());
     const backend: KvBackend =
       config.backend === 'local'
         ? await openLocalBackend({ store, onError: (e) => log.error({ err: e }, 'local backend') })
-        : openReplicatedBackend({ peer, consistency: config.consistency });
+        : openReplicatedBackend({ peer, consistency: config.consistency, endpoints });
     cleanup.push(() => backend.close());
     resp = await startRespServer({
       backend: instrumentBackend(backend, metrics),
@@ -100,6 +104,15 @@ export async function startNode(config: StartConfig, log: Logger): Promise<Runni
     });
     const respServer = resp;
     cleanup.push(() => respServer.close());
+    // Only a replicated RESP server may be named as an owner in other peers' CLUSTER SLOTS; a wildcard
+    // listen address is no address to give clients, so such a peer answers for every slot itself.
+    if (config.backend === 'replicated') {
+      if (WILDCARD_HOSTS.has(config.host)) {
+        log.warn({ host: config.host }, 'RESP endpoint not published: --host is a wildcard address');
+      } else {
+        await endpoints.start({ host: config.host, port: respServer.port });
+      }
+    }
 
     const api = new HttpApi({
       records: instrumentRecords(peer.replicator, metrics),
@@ -134,8 +147,7 @@ export async function startNode(config: StartConfig, log: Logger): Promise<Runni
       metrics: { host: metricsServer.host, port: metricsServer.port },
       respBackend: config.backend,
       httpData: 'replicated',
-      placement:
-        (peer as SlotMapPeer).slotMap === undefined ? 'none (no slot map in this peer build)' : 'slot map',
+      placement: 'slot map',
       pid: process.pid,
     };
     let stopping: Promise<void> | undefined;
@@ -155,10 +167,10 @@ export async function startNode(config: StartConfig, log: Logger): Promise<Runni
 }
 
 /** Body of GET /v1/status and what `tessera status` prints. */
-async function statusOf(peer: SlotMapPeer) {
+async function statusOf(peer: Peer) {
   const jobs = await peer.coordinator.jobs.list({ limit: 100 });
-  const map = peer.slotMap?.map;
-  const ranges = (map?.ranges ?? []).map((r) => ({ start: r.start, end: r.end, owners: r.owners }));
+  const map = peer.slotMap.map;
+  const ranges = map.ranges.map((r) => ({ start: r.start, end: r.end, owners: r.owners }));
   const covered = ranges.reduce((n, r) => n + (r.owners.length > 0 ? r.end - r.start + 1 : 0), 0);
   return {
     peer_id: peer.id,
@@ -172,10 +184,7 @@ async function statusOf(peer: SlotMapPeer) {
       incarnation: m.incarnation,
       addresses: m.state.addresses,
     })),
-    slots:
-      map === undefined
-        ? { source: 'not available (no slot map in this peer build)' }
-        : { source: 'slot map', epoch: map.epoch, covered, total: 16384, ranges },
+    slots: { source: 'slot map', epoch: map.epoch, covered, total: 16384, ranges },
     under_replicated: peer.underReplicatedSlots(),
     jobs: jobs.map((j) => ({ id: j.id, kind: j.kind, status: j.status, progress: j.progress })),
   };

@@ -33,7 +33,7 @@ function humanSummary(s: StartSummary): string {
     lines.push(
       '  RESP and HTTP key-value are replicated (quorum reads and writes through any peer).',
       '  RESP refuses SET NX/XX/GET, INCR/DECR, multi-key MSET, KEYS/SCAN, DBSIZE (not correct without',
-      '  a compare-and-set or a cluster-wide scan yet); CLUSTER SLOTS names this node for every slot.',
+      '  a compare-and-set or a cluster-wide scan yet). CLUSTER SLOTS follows the slot map.',
     );
   }
   lines.push(`  slot owners: ${s.placement}`);
