@@ -1,17 +1,21 @@
 /**
  * The `npm start` script (scripts/start.ts) as a real process tree: three
- * peers come up and see each other as up; SIGINT stops the script and every
+ * peers come up and see each other as up, agree on a slot map with three
+ * owners per slot, and a SET through one peer's RESP port is read through
+ * the others' (redis-cli, plain and -c); SIGINT stops the script and every
  * peer process, with no orphans left.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from '@tessera/peer/testing';
 import { afterAll, expect, it } from 'vitest';
 
 const script = fileURLToPath(new URL('../../../../scripts/start.ts', import.meta.url));
+const ensureRedisTools = fileURLToPath(new URL('../../scripts/ensure-redis-tools.sh', import.meta.url));
 let dir: string | undefined;
 let child: ChildProcess | undefined;
 let pids: number[] = [];
@@ -32,11 +36,19 @@ afterAll(async () => {
 });
 
 interface Started {
-  peers: { peerId: string; http: { port: number }; pid: number; wsMultiaddrs: string[] }[];
+  peers: {
+    peerId: string;
+    http: { port: number };
+    resp: { port: number };
+    respBackend: string;
+    pid: number;
+    wsMultiaddrs: string[];
+  }[];
   dataRoot: string;
 }
 
 it('starts three peers that see each other as up, and stops every process on SIGINT', async () => {
+  execFileSync('bash', [ensureRedisTools], { stdio: 'pipe' });
   dir = await mkdtemp(join(tmpdir(), 'tessera-npm-start-'));
   child = spawn(
     process.execPath,
@@ -74,6 +86,30 @@ it('starts three peers that see each other as up, and stops every process on SIG
     expect(view.map((m) => m.id).sort()).toEqual(ids);
     expect(view.map((m) => m.status)).toEqual(['up', 'up', 'up']);
   }
+
+  // Replicated RESP: the peers' slot map gives every slot all three owners (N=3), then any peer serves any key.
+  for (const peer of started.peers) {
+    expect(peer.respBackend).toBe('replicated');
+    await waitFor(
+      async () => {
+        const body = (await (await fetch(`http://127.0.0.1:${peer.http.port}/v1/status`)).json()) as {
+          slots: { covered?: number; ranges?: { owners: string[] }[] };
+        };
+        return body.slots.covered === 16384 && body.slots.ranges!.every((r) => r.owners.length === 3);
+      },
+      { what: 'a slot map with three owners per slot', timeoutMs: 90_000 },
+    );
+  }
+  const cli = (i: number, args: string[]) =>
+    execFileSync('redis-cli', ['-p', String(started.peers[i]!.resp.port), ...args]).toString();
+  expect(cli(0, ['SET', 'npm:k', 'from peer 1'])).toBe('OK\n');
+  expect(cli(1, ['GET', 'npm:k'])).toBe('from peer 1\n');
+  expect(cli(2, ['GET', 'npm:k'])).toBe('from peer 1\n');
+  expect(cli(2, ['-c', 'SET', 'npm:c', 'cluster mode'])).toBe('OK\n');
+  expect(cli(0, ['GET', 'npm:c'])).toBe('cluster mode\n');
+  // CLUSTER NODES names all three RESP servers (each peer published its endpoint).
+  const nodes = cli(1, ['CLUSTER', 'NODES']);
+  for (const peer of started.peers) expect(nodes).toContain(`:${peer.resp.port}@`);
 
   const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
   child.kill('SIGINT');
