@@ -1,13 +1,6 @@
-/** Compares as unsigned bytes, shorter-is-smaller on a common prefix: -1, 0 or 1. */
-export function compareBytes(a: Uint8Array, b: Uint8Array): -1 | 0 | 1 {
-  const length = Math.min(a.length, b.length);
-  for (let i = 0; i < length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (x !== y) return x < y ? -1 : 1;
-  }
-  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
-}
+// One definition of key order for the whole stack: core's, so a store and the
+// replication digests above it can never disagree on how keys sort.
+export { compareBytes } from '@tessera/core';
 
 /**
  * The smallest key greater than every key that starts with `prefix`: the
