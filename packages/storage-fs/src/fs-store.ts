@@ -20,6 +20,7 @@ import {
   copyBytes,
   type Entry,
   QuotaExceededError,
+  resolveBound,
   resolveLimits,
   resolveScan,
   type ScanOptions,
@@ -75,12 +76,11 @@ export async function openFsStore(dir: string, options: FsStoreOptions = {}): Pr
       `keyBytesMax must be at most ${LMDB_KEY_BYTES_MAX} (LMDB), got ${limits.keyBytesMax}`,
     );
   }
-  const pageEntriesMax = options.scanPageEntriesMax ?? DEFAULT_SCAN_PAGE_ENTRIES_MAX;
-  if (!Number.isSafeInteger(pageEntriesMax) || pageEntriesMax <= 0) {
-    throw new InvalidArgumentError(
-      `scanPageEntriesMax must be a positive integer, got ${String(pageEntriesMax)}`,
-    );
-  }
+  const pageEntriesMax = resolveBound(
+    'scanPageEntriesMax',
+    options.scanPageEntriesMax,
+    DEFAULT_SCAN_PAGE_ENTRIES_MAX,
+  );
   const absolute = path.resolve(dir);
   try {
     await mkdir(absolute, { recursive: true });

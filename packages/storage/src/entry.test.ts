@@ -2,7 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 
 const allowedPackages = new Set(['@tessera/core', 'idb']);
-const importPattern = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+'([^']+)'|import\('([^']+)'\)/g;
+// Static imports and re-exports (side-effect imports too, either quote) and dynamic imports.
+const importPattern =
+  /(?:^|\n)\s*(?:import|export)\s+(?:[^'"]*?\sfrom\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 
 /** Every module the main entry reaches through relative imports, with the bare specifiers they use. */
 async function reach(entry: string): Promise<{ files: Set<string>; bare: Set<string> }> {

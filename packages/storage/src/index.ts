@@ -19,6 +19,7 @@ export {
   DEFAULT_KEY_BYTES_MAX,
   DEFAULT_STORE_LIMITS,
   DEFAULT_VALUE_BYTES_MAX,
+  resolveBound,
   resolveLimits,
 } from './limits.ts';
 export { type MemoryStoreOptions, openMemoryStore } from './memory.ts';

@@ -113,6 +113,18 @@ describe('indexeddb store', () => {
     await deleteIndexedDbStore(name);
   });
 
+  it('refuses page and group sizes that are not positive integers before creating a database', async () => {
+    const name = uniqueName();
+    for (const options of [
+      { scanPageEntriesMax: 0 },
+      { scanPageEntriesMax: Number.NaN },
+      { groupOpsMax: -1 },
+    ]) {
+      await expect(openIndexedDbStore(name, options)).rejects.toMatchObject({ name: 'InvalidArgumentError' });
+    }
+    expect((await indexedDB.databases()).map((db) => db.name)).not.toContain(name);
+  });
+
   it('refuses a database of the same name that is not a Tessera store', async () => {
     const name = uniqueName();
     await new Promise<void>((resolve, reject) => {

@@ -12,7 +12,7 @@
 import { type IDBPDatabase, unwrap, wrap } from 'idb';
 import { compareBytes, copyBytes } from './bytes.ts';
 import { QuotaExceededError, StorageIoError, StoreClosedError } from './errors.ts';
-import { resolveLimits } from './limits.ts';
+import { resolveBound, resolveLimits } from './limits.ts';
 import { type PageSizes, pagedScan } from './pager.ts';
 import type { BatchOp, Entry, ScanOptions, SizeEstimate, Store, StoreLimits, WriteOptions } from './store.ts';
 import {
@@ -67,6 +67,12 @@ const DEFAULT_GROUP_OPS_MAX = 10_000;
 /** Opens (creating if needed) the store kept in the IndexedDB database `name`. */
 export async function openIndexedDbStore(name: string, options: IndexedDbStoreOptions = {}): Promise<Store> {
   const limits = resolveLimits(options.limits);
+  const pageEntriesMax = resolveBound(
+    'scanPageEntriesMax',
+    options.scanPageEntriesMax,
+    DEFAULT_SCAN_PAGE_ENTRIES_MAX,
+  );
+  const groupOpsMax = resolveBound('groupOpsMax', options.groupOpsMax, DEFAULT_GROUP_OPS_MAX);
   let store: IndexedDbStore | undefined;
   let db: IDBDatabase;
   try {
@@ -94,10 +100,10 @@ export async function openIndexedDbStore(name: string, options: IndexedDbStoreOp
   store = new IndexedDbStore(db, limits, {
     pageSizes: {
       firstPageEntries: FIRST_SCAN_PAGE_ENTRIES,
-      pageEntriesMax: Math.max(1, options.scanPageEntriesMax ?? DEFAULT_SCAN_PAGE_ENTRIES_MAX),
+      pageEntriesMax,
       pageBytesTarget: PAGE_BYTES_TARGET,
     },
-    groupOpsMax: Math.max(1, options.groupOpsMax ?? DEFAULT_GROUP_OPS_MAX),
+    groupOpsMax,
     useRecords: hasRecords && options.scanWith !== 'cursor',
   });
   return store;

@@ -19,14 +19,24 @@ export const DEFAULT_STORE_LIMITS: StoreLimits = Object.freeze({
   batchOpsMax: DEFAULT_BATCH_OPS_MAX,
 });
 
-/** Fills unset limits with the defaults; throws `InvalidArgumentError` unless each is a positive safe integer. */
+/** Fills unset (or `undefined`) limits with the defaults; throws `InvalidArgumentError` unless each is a positive safe integer. */
 export function resolveLimits(limits?: Partial<StoreLimits>): StoreLimits {
-  const resolved = { ...DEFAULT_STORE_LIMITS, ...limits };
+  const resolved = { ...DEFAULT_STORE_LIMITS };
   for (const name of ['keyBytesMax', 'valueBytesMax', 'batchOpsMax'] as const) {
-    const value = resolved[name];
-    if (!Number.isSafeInteger(value) || value <= 0) {
-      throw new InvalidArgumentError(`${name} must be a positive integer, got ${String(value)}`);
-    }
+    resolved[name] = resolveBound(name, limits?.[name], DEFAULT_STORE_LIMITS[name]);
   }
   return Object.freeze(resolved);
+}
+
+/**
+ * `value`, or `fallback` when unset; throws `InvalidArgumentError` unless it
+ * is a positive safe integer. A zero or NaN page size would otherwise make
+ * every scan end at once with no error.
+ */
+export function resolveBound(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new InvalidArgumentError(`${name} must be a positive integer, got ${String(value)}`);
+  }
+  return value;
 }

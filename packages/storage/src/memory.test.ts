@@ -25,6 +25,17 @@ describe('memory store', () => {
     await store.close();
   });
 
+  it('refuses a page size that is not a positive integer, and treats an undefined limit as unset', async () => {
+    for (const scanPageEntriesMax of [0, -1, 1.5, Number.NaN]) {
+      await expect(openMemoryStore({ scanPageEntriesMax })).rejects.toMatchObject({
+        name: 'InvalidArgumentError',
+      });
+    }
+    const store = await openMemoryStore({ limits: { keyBytesMax: undefined, batchOpsMax: 3 } });
+    expect(store.limits).toEqual({ keyBytesMax: 1024, valueBytesMax: 1024 * 1024, batchOpsMax: 3 });
+    await store.close();
+  });
+
   it('estimates size from the bytes it holds', async () => {
     const store = await openMemoryStore();
     await store.put(Uint8Array.of(1, 2), new Uint8Array(1000));

@@ -4,7 +4,7 @@
  */
 import { compareBytes, copyBytes } from './bytes.ts';
 import { StoreClosedError } from './errors.ts';
-import { resolveLimits } from './limits.ts';
+import { resolveBound, resolveLimits } from './limits.ts';
 import { pagedScan } from './pager.ts';
 import type { BatchOp, Entry, ScanOptions, SizeEstimate, Store, StoreLimits, WriteOptions } from './store.ts';
 import { checkBatch, checkKey, checkValue, checkWriteOptions, resolveScan } from './validate.ts';
@@ -25,7 +25,7 @@ const PAGE_BYTES_TARGET = 4 * 1024 * 1024;
 export async function openMemoryStore(options: MemoryStoreOptions = {}): Promise<Store> {
   return new MemoryStore(
     resolveLimits(options.limits),
-    options.scanPageEntriesMax ?? DEFAULT_SCAN_PAGE_ENTRIES_MAX,
+    resolveBound('scanPageEntriesMax', options.scanPageEntriesMax, DEFAULT_SCAN_PAGE_ENTRIES_MAX),
   );
 }
 
