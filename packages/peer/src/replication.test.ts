@@ -9,7 +9,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { kvRecordKey, type Peer, routingKeyOfRecord } from './index.ts';
 import { REQUEST_ID_BYTES, splitRequestId, withRequestId } from './replica-channel.ts';
 import { type PeerProcess, spawnPeerProcess } from './testing/peer-process-control.ts';
-import { startTestPeer, tcpAddress, testReplication, testTiming } from './testing/replication-cluster.ts';
+import {
+  startTestPeer,
+  tcpAddress,
+  testReplication,
+  testSlotMap,
+  testTiming,
+  waitForSlotMap,
+} from './testing/replication-cluster.ts';
 import { waitFor } from './testing/wait.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -33,12 +40,13 @@ describe('replication over libp2p: three owners, N=3 W=2 R=2', () => {
       dataDir,
       timing: testTiming,
       replication: testReplication,
+      slotMap: testSlotMap,
     });
     cleanups.push(() => c.kill());
     const client = await startTestPeer(cleanups, 'repl-rw', [seed], 'client');
     const owners = [a.id, b.id, c.id].sort();
-    for (const peer of [a, b, client]) peer.placement.slots = new StaticPlacement(owners, 3);
-    await c.call({ cmd: 'placement', peers: owners, ownersPerSlot: 3 });
+    // The data plane routes with the committed slot map every peer runs.
+    await waitForSlotMap([a, b, client], owners, [c]);
     await waitFor(() => [a, b, client].every((peer) => allAlive(peer, owners)), { what: 'all owners alive' });
 
     const written = await c.call<{ acknowledged: number; required: number }>({
@@ -108,7 +116,7 @@ describe('replication over libp2p: three owners, N=3 W=2 R=2', () => {
     const b = await startTestPeer(cleanups, 'repl-qnr', [seed]);
     const c = await startTestPeer(cleanups, 'repl-qnr', [seed]);
     const owners = [a.id, b.id, c.id].sort();
-    for (const peer of [a, b, c]) peer.placement.slots = new StaticPlacement(owners, 3);
+    await waitForSlotMap([a, b, c], owners);
     await waitFor(() => [a, b, c].every((peer) => allAlive(peer, owners)), { what: 'all owners alive' });
     await a.put('k', 'before');
 

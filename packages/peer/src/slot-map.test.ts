@@ -2,11 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type SlotMap, validateSlotMap } from '@tessera/coordinator';
-import { keySlot, SLOT_COUNT } from '@tessera/core';
-import type { ReadResult } from '@tessera/replication';
+import { decodeValue, keySlot, SLOT_COUNT } from '@tessera/core';
+import { decodeReply, encodeRequest, type ReadResult, recordFromWire, winnerOf } from '@tessera/replication';
 import { History } from '@tessera/replication/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { kvRecordKey, routingKeyOfRecord } from './index.ts';
+import { kvRecordKey, type Peer, routingKeyOfRecord } from './index.ts';
 import { SLOT_COPY_JOB_KIND } from './peer-slot-map.ts';
 import { type PeerProcess, spawnPeerProcess } from './testing/peer-process-control.ts';
 import {
@@ -38,6 +38,21 @@ function copiesOf(map: SlotMap, peer: string): number {
 
 function ownersOfSlot(map: SlotMap, slot: number): readonly string[] {
   return map.ranges.find((r) => r.start <= slot && slot <= r.end)?.owners ?? [];
+}
+
+/** The values `peer`'s own replica holds for `keys` (undefined when it has no record), read without any network. */
+async function localValues(peer: Peer, keys: readonly string[]): Promise<Map<string, unknown>> {
+  const ops = keys.map((key) => ({ op: 'read' as const, key: kvRecordKey(key) }));
+  const reply = decodeReply(await peer.replicaTransport.requestLocal(encodeRequest(0, ops)), ops.length);
+  if ('error' in reply) throw new Error(reply.error.code);
+  const out = new Map<string, unknown>();
+  reply.results.forEach((raw, i) => {
+    const wire = (raw as { record: unknown }).record;
+    if (wire === null) return;
+    const bytes = winnerOf(recordFromWire(wire)).value.bytes;
+    out.set(keys[i]!, bytes === null ? null : decodeValue(bytes));
+  });
+  return out;
 }
 
 /** The slot a `peer.put` key lands in. */
@@ -111,6 +126,9 @@ describe('the slot map inside every peer', () => {
   it('a fourth owner joins under a write load: a new map commits, it owns a quarter, no acknowledged write is lost', async () => {
     const { a, b, c, seed } = await threeOwners('slotmap-join');
     const firstEpoch = a.slotMap.map.epoch;
+    // Written once before the join and never again: the joiner must hold them when it acks.
+    const fixed = Array.from({ length: 48 }, (_, i) => `fixed-${i}`);
+    for (const key of fixed) await a.put(key, `value of ${key}`);
     const keys = Array.from({ length: 64 }, (_, i) => `key-${i}`);
     const history = new History();
     let running = true;
@@ -146,8 +164,27 @@ describe('the slot map inside every peer', () => {
       what: '100 acknowledged writes before the join',
     });
 
-    const d = await startTestPeer(cleanups, 'slotmap-join', [seed]);
-    await waitFor(() => a.slotMap.map.epoch > firstEpoch && copiesOf(a.slotMap.map, d.id) > 0, {
+    // The moment another peer sees the joiner's ok ack, the joiner has copied and the change is not
+    // committed yet (the COMMIT is still to be published and gossiped): read its replica right then.
+    // Per proposal: a joiner that has not caught up may first ack a proposal that never commits.
+    let d: Peer | undefined;
+    const atAck = new Map<string, Promise<Map<string, unknown>>>();
+    const stopWatching = b.on('message', ({ message }) => {
+      const payload = message.payload as { ok?: unknown; proposal?: unknown } | null;
+      if (
+        d !== undefined &&
+        message.messageType === 'slotmap' &&
+        message.eventType === 'ack' &&
+        message.from === d.id &&
+        payload?.ok === true
+      ) {
+        atAck.set(JSON.stringify(payload.proposal), localValues(d, fixed));
+      }
+    });
+    cleanups.push(async () => stopWatching());
+    d = await startTestPeer(cleanups, 'slotmap-join', [seed]);
+    const joiner = d;
+    await waitFor(() => a.slotMap.map.epoch > firstEpoch && copiesOf(a.slotMap.map, joiner.id) > 0, {
       what: 'a map with the joiner committed',
       timeoutMs: 90_000,
       intervalMs: 200,
@@ -155,17 +192,24 @@ describe('the slot map inside every peer', () => {
     const map = a.slotMap.map;
     await waitFor(
       async () =>
-        d.slotMap.map.epoch === map.epoch &&
+        joiner.slotMap.map.epoch === map.epoch &&
         b.slotMap.map.epoch === map.epoch &&
         (await c.call<ProcessSlotMap>({ cmd: 'slotMap' })).epoch === map.epoch,
       { what: 'every peer on the new map' },
     );
     // A quarter of the 3 × 16384 slot copies, within the assignment's 10%.
     const share = (3 * SLOT_COUNT) / 4;
-    expect(Math.abs(copiesOf(map, d.id) - share)).toBeLessThanOrEqual(share * 0.1);
+    expect(Math.abs(copiesOf(map, joiner.id) - share)).toBeLessThanOrEqual(share * 0.1);
     for (const range of map.ranges) expect(range.owners).toHaveLength(3);
-    // The joiner copied its slots before acking, recorded as a finished job.
-    const jobs = (await d.coordinator.jobs.list()).filter((job) => job.kind === SLOT_COPY_JOB_KIND);
+    const committed = atAck.get(JSON.stringify(a.slotMap.head.proposal));
+    const heldAtAck = await (committed ?? Promise.reject(new Error("b never saw the joiner's ack")));
+    const fixedMoved = fixed.filter((key) => ownersOfSlot(map, slotOfKey(key)).includes(joiner.id));
+    expect(fixedMoved.length).toBeGreaterThan(0);
+    for (const key of fixedMoved) expect(heldAtAck.get(key)).toBe(`value of ${key}`);
+    // The joiner copied its slots before acking, recorded as a finished job (the first; a catch-up follows).
+    const jobs = (await joiner.coordinator.jobs.list())
+      .filter((job) => job.kind === SLOT_COPY_JOB_KIND)
+      .sort((x, y) => x.createdMs - y.createdMs);
     expect(jobs.length).toBeGreaterThan(0);
     expect(jobs[0]).toMatchObject({ status: 'done' });
     expect(jobs[0]!.progress.done).toBe(jobs[0]!.progress.total);
@@ -178,10 +222,10 @@ describe('the slot map inside every peer', () => {
     running = false;
     await Promise.all(loops);
 
-    const moved = keys.filter((key) => ownersOfSlot(map, slotOfKey(key)).includes(d.id));
+    const moved = keys.filter((key) => ownersOfSlot(map, slotOfKey(key)).includes(joiner.id));
     expect(moved.length).toBeGreaterThan(0);
     const final = new Map<string, ReadResult>();
-    for (const key of keys) final.set(key, historyResult(await d.get(key, { consistency: 'quorum' })));
+    for (const key of keys) final.set(key, historyResult(await joiner.get(key, { consistency: 'quorum' })));
     expect(history.check(final, { readYourWrites: true })).toEqual([]);
     expect(history.acknowledgedWrites).toBeGreaterThanOrEqual(160);
   }, 240_000);

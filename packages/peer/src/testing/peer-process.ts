@@ -134,7 +134,8 @@ async function runData(command: DataCommand): Promise<unknown> {
       let copies = 0;
       for (const range of map.ranges)
         if (range.owners.includes(peer.id)) copies += range.end - range.start + 1;
-      return { epoch: map.epoch, ranges: map.ranges.length, copies, stats: peer.slotMap.stats() };
+      const owners = [...new Set(map.ranges.flatMap((range) => range.owners))].sort();
+      return { epoch: map.epoch, ranges: map.ranges.length, owners, copies, stats: peer.slotMap.stats() };
     }
     case 'put':
       return await peer.put(command.key ?? '', command.value, command.options);

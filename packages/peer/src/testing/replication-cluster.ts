@@ -4,13 +4,15 @@
  * peer (replication's StaticPlacement, until the coordinator's slot map is
  * wired in), and conversion of `peer.get` results for the History checker.
  */
-import type { CoordinatorTiming } from '@tessera/coordinator';
+import type { CoordinatorTiming, SlotMap } from '@tessera/coordinator';
 import type { ReadResult } from '@tessera/replication';
 import { openMemoryStore } from '@tessera/storage';
 import type { DataReadResult } from '../data.ts';
 import { createPeer } from '../index.ts';
 import type { Peer, PeerReplicationOptions, PeerRole } from '../peer.ts';
 import type { PeerSlotMapOptions } from '../peer-slot-map.ts';
+import type { PeerProcess } from './peer-process-control.ts';
+import { waitFor } from './wait.ts';
 
 // Short, so failure detection happens within a test; generous enough for a
 // loaded 2-core machine not to flap.
@@ -34,6 +36,37 @@ export const testReplication: Omit<PeerReplicationOptions, 'slots'> = {
 export const testSlotMap: PeerSlotMapOptions = {
   timing: { settleMs: 300, checkPeriodMs: 1000, prepareTimeoutMs: 30_000, ackHoldMs: 60_000 },
 };
+
+/** The owners named anywhere in `map`, sorted. */
+export function slotMapOwners(map: SlotMap): string[] {
+  return [...new Set(map.ranges.flatMap((range) => range.owners))].sort();
+}
+
+/**
+ * Waits until every peer (in-process and child processes) has committed the
+ * same map epoch and that map's owners are exactly `owners`; resolves with it.
+ */
+export async function waitForSlotMap(
+  peers: readonly Peer[],
+  owners: readonly string[],
+  processes: readonly PeerProcess[] = [],
+  timeoutMs = 60_000,
+): Promise<SlotMap> {
+  const wanted = JSON.stringify([...owners].sort());
+  return waitFor(
+    async () => {
+      const map = peers[0]?.slotMap.map;
+      if (map === undefined || map.epoch === 0 || JSON.stringify(slotMapOwners(map)) !== wanted) return false;
+      if (!peers.every((peer) => peer.slotMap.map.epoch === map.epoch)) return false;
+      for (const child of processes) {
+        const view = await child.call<{ epoch: number }>({ cmd: 'slotMap' });
+        if (view.epoch !== map.epoch) return false;
+      }
+      return map;
+    },
+    { what: `a committed slot map over ${owners.length} owners on every peer`, timeoutMs, intervalMs: 200 },
+  );
+}
 
 /** Starts an in-process peer on a memory store; `cleanups` gets its stop. */
 export async function startTestPeer(
