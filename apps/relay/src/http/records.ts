@@ -1,45 +1,16 @@
 /**
- * What the HTTP API needs from the data plane: replication's record-level
- * API (`Replicator.put/get/delete`, also reachable as `peer.replicator`).
- * Declared structurally so the HTTP layer does not pin a package version.
+ * What the HTTP API needs from the data plane: the record-level API of the
+ * peer's Replicator (`peer.replicator.put/get/delete`), typed from
+ * `@tessera/peer`'s own `Peer` so a change there shows up here at compile time.
  */
-
-/** A version stamp: the minting owner's Lamport clock and its actor id. */
-export interface RecordVersion {
-  readonly clock: number;
-  readonly node: string;
-}
-
-export interface RecordConsistencyOptions {
-  readonly consistency?: 'one' | 'quorum' | 'all';
-  readonly routingKey?: string | Uint8Array;
-}
-
-export interface RecordWriteOptions extends RecordConsistencyOptions {
-  readonly idempotencyKey?: string;
-}
-
-export interface RecordWriteResult {
-  readonly version: RecordVersion;
-  readonly acknowledged: number;
-  readonly required: number;
-  readonly isDuplicate: boolean;
-}
-
-export interface RecordReadResult {
-  readonly found: boolean;
-  readonly value?: Uint8Array;
-  readonly version?: RecordVersion;
-  readonly siblings: readonly { readonly deleted: boolean; readonly version: RecordVersion }[];
-  /** The causal context: (actor, counter) pairs, as pairs or as an object. */
-  readonly context: ReadonlyArray<readonly [string, number]> | Readonly<Record<string, number>>;
-  readonly answered: number;
-  readonly required: number;
-}
+import type { Peer } from '@tessera/peer';
 
 /** Quorum reads and writes of records (bytes keyed by bytes). */
-export interface RecordApi {
-  put(key: Uint8Array, value: Uint8Array, options?: RecordWriteOptions): Promise<RecordWriteResult>;
-  get(key: Uint8Array, options?: RecordConsistencyOptions): Promise<RecordReadResult>;
-  delete(key: Uint8Array, options?: RecordWriteOptions): Promise<RecordWriteResult>;
-}
+export type RecordApi = Pick<Peer['replicator'], 'put' | 'get' | 'delete'>;
+
+export type RecordWriteOptions = NonNullable<Parameters<RecordApi['put']>[2]>;
+export type RecordConsistencyOptions = NonNullable<Parameters<RecordApi['get']>[1]>;
+export type RecordWriteResult = Awaited<ReturnType<RecordApi['put']>>;
+export type RecordReadResult = Awaited<ReturnType<RecordApi['get']>>;
+/** A version stamp: the minting owner's Lamport clock and its actor id. */
+export type RecordVersion = RecordWriteResult['version'];
