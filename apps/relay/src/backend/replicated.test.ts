@@ -212,6 +212,11 @@ describe('RESP over the replicated store', () => {
     expect(await cli(b.server.port, ['EXISTS', 'un:n', 'un:a', 'un:b'])).toBe('0\n');
     // INFO still answers (ioredis sends it on connect); its keyspace section is empty.
     expect(await cli(b.server.port, ['INFO', 'keyspace'])).toContain('# Keyspace');
+    // A value written through peer.put by another front end (the dashboard's key browser) is not a RESP string.
+    await a.peer.put('un:foreign', { name: 'Ada' });
+    expect(await cli(b.server.port, ['GET', 'un:foreign'])).toMatch(
+      /^ERR reading a key written by another front end is not supported on the replicated backend yet/,
+    );
     // MSET of one key is a plain SET.
     expect(await cli(a.server.port, ['MSET', 'un:one', '1'])).toBe('OK\n');
     expect(await cli(b.server.port, ['GET', 'un:one'])).toBe('1\n');
