@@ -145,6 +145,7 @@ export async function deleteIndexedDbStore(
       );
     };
   });
+  // Only raced against the delete below; when the delete wins, its rejection must not go unhandled.
   blockedTooLong.catch(() => {});
   try {
     const request = factoryOf(options).deleteDatabase(name);
