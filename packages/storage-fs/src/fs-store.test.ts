@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { runStoreTests } from '@tessera/storage/conformance';
@@ -102,7 +102,8 @@ describe('fs store', () => {
     await expect(openFsStore(42 as unknown as string)).rejects.toMatchObject({
       name: 'InvalidArgumentError',
     });
-    // Nothing above took the lock.
+    // Nothing above created a file or took the lock.
+    expect(await readdir(dir)).toEqual([]);
     const store = await openFsStore(dir, { limits: { keyBytesMax: 1978 } });
     const key = new Uint8Array(1978).fill(7);
     await store.put(key, text('longest key'));
