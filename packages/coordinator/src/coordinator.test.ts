@@ -1,5 +1,6 @@
+import { InvalidArgumentError } from '@tessera/core';
 import { describe, expect, it } from 'vitest';
-import type { Coordinator } from './coordinator.ts';
+import { type Coordinator, createCoordinator } from './coordinator.ts';
 import { SimCluster } from './sim/cluster.ts';
 import { Simulation } from './sim/simulation.ts';
 import type { MessageEvent } from './types.ts';
@@ -123,13 +124,13 @@ describe('coordinator over the simulator', () => {
       checkEveryMs: 10,
     });
     const suspectAt = sim.now;
-    expect(suspectAt - crashedAt).toBeGreaterThanOrEqual(timing.suspectAfterMs - timing.statePeriodMs * 1.1);
+    expect(suspectAt - crashedAt).toBeGreaterThanOrEqual(timing.suspectAfterMs - timing.statePeriodMs * 1.5);
     expect(watcher.members().find((m) => m.id === 'p002')!.status).toBe('unreachable');
     await sim.runUntil(() => watcher.members().find((m) => m.id === 'p002')!.status === 'down', {
       timeMsMax: 5000,
       checkEveryMs: 10,
     });
-    expect(sim.now - crashedAt).toBeGreaterThanOrEqual(timing.downAfterMs - timing.statePeriodMs * 1.1);
+    expect(sim.now - crashedAt).toBeGreaterThanOrEqual(timing.downAfterMs - timing.statePeriodMs * 1.5);
     expect(sim.now - suspectAt).toBeGreaterThan(0);
 
     const restarted = await c.restart('p002');
@@ -176,5 +177,105 @@ describe('coordinator over the simulator', () => {
         .members()
         .find((m) => m.id === 'p001')!.status,
     ).toBe('down');
+  });
+
+  it('heartbeats less often as the cluster grows, so states received per peer stay flat', async () => {
+    const scaled = { ...timing, heartbeatsPerPeriodTarget: 4, suspectAfterMs: 1000, downAfterMs: 3000 };
+    const windowMs = 12_000;
+    const measure = async (peers: number) => {
+      const sim = new Simulation({ seed: 11, delayMsMin: 1, delayMsMax: 20 });
+      const c = await SimCluster.create(sim, { peers, timing: scaled });
+      await c.startAll(200);
+      expect(await sim.runUntil(() => c.membershipConverged(), { timeMsMax: 30_000 })).toBe(true);
+      await sim.runFor(5000);
+      const sent0 = c.ids.map((id) => c.coordinator(id).stats().statesSent);
+      const recv0 = c.ids.map((id) => sim.traffic(id).broadcastBytesReceived);
+      await sim.runFor(windowMs);
+      const sent = c.ids.reduce((n, id, i) => n + c.coordinator(id).stats().statesSent - sent0[i]!, 0);
+      const recv = c.ids.reduce((n, id, i) => n + sim.traffic(id).broadcastBytesReceived - recv0[i]!, 0);
+      await c.stopAll();
+      expect(sim.errors).toEqual([]);
+      return { sentPerPeer: sent / peers, receivedPerPeer: recv / peers };
+    };
+    const small = await measure(4); // scale 1: one state per statePeriodMs
+    const large = await measure(24); // scale 6
+    expect(small.sentPerPeer).toBeGreaterThan((windowMs / timing.statePeriodMs) * 0.8);
+    expect(large.sentPerPeer).toBeLessThan(small.sentPerPeer / 4);
+    // Unscaled, each of 24 peers would receive 23 states per period (8x the 4-peer cluster's 3).
+    expect(large.receivedPerPeer / small.receivedPerPeer).toBeLessThan(1.7);
+  });
+
+  it('scales the failure detector with the heartbeat period: no live peer is suspected, a crashed one is, later', async () => {
+    const scaled = { ...timing, heartbeatsPerPeriodTarget: 4 }; // 16 peers: scale 4, heartbeat ~800 ms
+    const sim = new Simulation({ seed: 5, delayMsMin: 1, delayMsMax: 40, dropRate: 0.05 });
+    const c = await SimCluster.create(sim, { peers: 16, timing: scaled });
+    await c.startAll(200);
+    expect(await sim.runUntil(() => c.membershipConverged(), { timeMsMax: 30_000 })).toBe(true);
+    const watcher = c.coordinator('p000');
+    const falseAlarms: string[] = [];
+    for (const id of c.ids) {
+      c.coordinator(id).on('member', (e) => {
+        if (e.member.id !== 'p009' && e.member.liveness !== 'alive')
+          falseAlarms.push(`${id} saw ${e.member.id}`);
+      });
+    }
+    await sim.runFor(20_000);
+    expect(falseAlarms).toEqual([]);
+
+    const crashedAt = sim.now;
+    c.crash('p009');
+    const liveness = () => watcher.members().find((m) => m.id === 'p009')!.liveness;
+    expect(await sim.runUntil(() => liveness() === 'suspect', { timeMsMax: 20_000, checkEveryMs: 10 })).toBe(
+      true,
+    );
+    const scale = 16 / scaled.heartbeatsPerPeriodTarget;
+    // At least suspectAfterMs * scale after the last heartbeat, which came at most 1.5 periods before the crash.
+    expect(sim.now - crashedAt).toBeGreaterThanOrEqual(
+      (timing.suspectAfterMs - timing.statePeriodMs * 1.5) * scale,
+    );
+    expect(await sim.runUntil(() => liveness() === 'down', { timeMsMax: 30_000, checkEveryMs: 10 })).toBe(
+      true,
+    );
+    expect(sim.now - crashedAt).toBeGreaterThanOrEqual(
+      (timing.downAfterMs - timing.statePeriodMs * 1.5) * scale,
+    );
+    expect(falseAlarms).toEqual([]);
+    await c.stopAll();
+  });
+
+  it('publishes a changed address at once, without waiting for the next heartbeat', async () => {
+    const sim = new Simulation({ seed: 9, delayMsMin: 1, delayMsMax: 5 });
+    let addresses = ['/ip4/10.0.0.1/tcp/1'];
+    // Two peers at a target of 0.01 heartbeats per period: scale 200, one heartbeat per ~40 s, as in a huge cluster.
+    const slow = { ...timing, heartbeatsPerPeriodTarget: 0.01 };
+    const [a, b] = await Promise.all([sim.addPeer('a'), sim.addPeer('b')]);
+    const ca = createCoordinator({
+      ...a!,
+      cluster: 'c',
+      role: 'owner',
+      timing: slow,
+      addresses: () => addresses,
+    });
+    const cb = createCoordinator({ ...b!, cluster: 'c', role: 'owner', timing: slow });
+    const started = Promise.all([ca.start(), cb.start()]);
+    await sim.runFor(1);
+    await started;
+    await sim.runFor(500); // each hears the other's `up` state once its first catch-up round ends
+    const heard = () => cb.members().find((m) => m.id === 'a')?.state.addresses;
+    expect(heard()).toEqual(['/ip4/10.0.0.1/tcp/1']);
+    addresses = ['/ip4/10.0.0.2/tcp/1'];
+    await sim.runFor(1000);
+    expect(heard()).toEqual(['/ip4/10.0.0.2/tcp/1']);
+    await Promise.all([ca.stop(), cb.stop()]);
+  });
+
+  it('rejects a heartbeatsPerPeriodTarget that is not a positive number', async () => {
+    const sim = new Simulation({ seed: 1 });
+    const env = await sim.addPeer('a');
+    for (const heartbeatsPerPeriodTarget of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() =>
+        createCoordinator({ ...env, cluster: 'c', role: 'owner', timing: { heartbeatsPerPeriodTarget } }),
+      ).toThrow(InvalidArgumentError);
+    }
   });
 });

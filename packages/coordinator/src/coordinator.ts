@@ -2,7 +2,9 @@
  * The coordinator: one peer's side of the cluster's control plane. It
  * publishes and receives Lamport-clocked messages on the gossip topic,
  * stores each under its M key, catches up by pulling from peers, publishes
- * its node state on a period and on change, runs the failure detector, and
+ * its node state on change and as a heartbeat whose period grows with the
+ * member count (so each peer receives a flat number of states per second),
+ * runs the failure detector on the same scale, and
  * keeps job records. It talks only to `Network`, `Timers`, `Random` and a
  * `Store`, so the same code runs over libp2p and in the simulator.
  */
@@ -28,6 +30,7 @@ import {
   type CoordinatorTiming,
   DEFAULT_LIMITS,
   DEFAULT_TIMING,
+  heartbeatScale,
   silentLogger,
 } from './options.ts';
 import { SerialQueue } from './serial-queue.ts';
@@ -130,6 +133,9 @@ export function createCoordinator(options: CoordinatorOptions): Coordinator {
   if (timing.downAfterMs < timing.suspectAfterMs) {
     throw new InvalidArgumentError('downAfterMs must be >= suspectAfterMs');
   }
+  if (!(timing.heartbeatsPerPeriodTarget > 0) || !Number.isFinite(timing.heartbeatsPerPeriodTarget)) {
+    throw new InvalidArgumentError('heartbeatsPerPeriodTarget must be a positive number');
+  }
   if (limits.payloadBytesMax >= limits.messageBytesMax) {
     throw new InvalidArgumentError('payloadBytesMax must be < messageBytesMax');
   }
@@ -181,6 +187,13 @@ export function createCoordinator(options: CoordinatorOptions): Coordinator {
     return handle;
   };
   const jitter = (ms: number) => ms * (0.9 + 0.2 * random.next());
+  // Read from this peer's own view; views agree within a heartbeat or two,
+  // and suspicion needs several missed heartbeats, so small differences are harmless.
+  const scale = () => heartbeatScale(timing, membership.liveCount());
+  let publishedAddresses = '';
+  let lastPublishMs = Number.NEGATIVE_INFINITY;
+  // Sorted: a transport may list the same addresses in another order.
+  const addressKey = (list: readonly string[]) => JSON.stringify([...list].sort());
 
   const drop = (reason: DropReason, from: PeerIdString, detail: string) => {
     dropped[reason] += 1;
@@ -216,6 +229,7 @@ export function createCoordinator(options: CoordinatorOptions): Coordinator {
   };
 
   const publishState = async () => {
+    lastPublishMs = timers.now();
     try {
       const estimate = await store.estimateSize();
       storage = { usedBytes: estimate.usedBytes, quotaBytes: estimate.quotaBytes ?? null };
@@ -224,6 +238,7 @@ export function createCoordinator(options: CoordinatorOptions): Coordinator {
     }
     version += 1;
     const state = buildSelf();
+    publishedAddresses = addressKey(state.addresses);
     emitMemberChange(membership.setSelf(state, timers.now()));
     const bytes = encodeFrame({ v: WIRE_VERSION, kind: 'state', ...state });
     counters.statesSent += 1;
@@ -233,18 +248,31 @@ export function createCoordinator(options: CoordinatorOptions): Coordinator {
   };
 
   const stateLoop = () => {
-    schedule(() => {
-      void publishState();
-      stateLoop();
-    }, jitter(timing.statePeriodMs));
+    schedule(
+      () => {
+        void publishState();
+        stateLoop();
+        // ±50%, not the ±10% of other loops: peers that grew their period together
+        // would otherwise heartbeat in bursts for many periods; this spreads them in one or two.
+      },
+      timing.statePeriodMs * scale() * (0.5 + random.next()),
+    );
   };
 
   const checkLoop = () => {
     schedule(
       () => {
-        for (const change of membership.check(timers.now())) {
+        for (const change of membership.check(timers.now(), scale())) {
           emitter.emit('member', change);
           void inbox.run(() => persistState(change.member.state, false));
+        }
+        // Heartbeats can be far apart in a large cluster, so a new address goes
+        // out at once — at most once per statePeriodMs, should addresses flap.
+        if (
+          timers.now() - lastPublishMs >= timing.statePeriodMs &&
+          addressKey(addresses().slice(0, limits.addressesMax)) !== publishedAddresses
+        ) {
+          void publishState();
         }
         checkLoop();
       },

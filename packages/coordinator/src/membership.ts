@@ -1,10 +1,11 @@
 /**
  * The membership view and the failure detector. A member is heard from only
- * through its own node state (the sender is transport-verified), so each
- * peer's membership traffic is its own state once per period, whatever the
- * cluster size. Silence past `suspectAfterMs` makes a member suspect, past
- * `downAfterMs` down; a state from a newer incarnation (a restart) or from
- * the same incarnation after silence brings it back.
+ * through its own node state (the sender is transport-verified). Silence past
+ * `suspectAfterMs * scale` makes a member suspect, past `downAfterMs * scale`
+ * down, where `scale` is the heartbeat period's factor (it grows with the
+ * cluster, so detection waits for the same number of missed heartbeats at
+ * any size); a state from a newer incarnation (a restart) or from the same
+ * incarnation after silence brings it back.
  */
 import type { PeerIdString } from './env.ts';
 import type { Liveness, Member, NodeState, NodeStatus } from './types.ts';
@@ -76,18 +77,26 @@ export class Membership {
     return { kind: 'accepted', change: previous && sameView(previous, member) ? null : { member, previous } };
   }
 
-  /** Runs the failure detector at `nowMs`; returns the members whose view changed. */
-  check(nowMs: number): { member: Member; previous: Member }[] {
+  /** Members not marked down, this peer included. */
+  liveCount(): number {
+    let live = 0;
+    for (const member of this.#members.values()) if (member.liveness !== 'down') live += 1;
+    return live;
+  }
+
+  /**
+   * Runs the failure detector at `nowMs` with the timeouts multiplied by
+   * `scale` (>= 1); returns the members whose view changed.
+   */
+  check(nowMs: number, scale = 1): { member: Member; previous: Member }[] {
     const changes: { member: Member; previous: Member }[] = [];
+    const suspectAfterMs = this.#options.suspectAfterMs * scale;
+    const downAfterMs = this.#options.downAfterMs * scale;
     for (const previous of this.#members.values()) {
       if (previous.id === this.#selfId) continue;
       const silentMs = nowMs - previous.lastHeardMs;
       const liveness: Liveness =
-        silentMs >= this.#options.downAfterMs
-          ? 'down'
-          : silentMs >= this.#options.suspectAfterMs
-            ? 'suspect'
-            : 'alive';
+        silentMs >= downAfterMs ? 'down' : silentMs >= suspectAfterMs ? 'suspect' : 'alive';
       // Down is sticky until the member is heard again (observe), never undone by time.
       if (liveness === previous.liveness || previous.liveness === 'down') continue;
       const member = makeMember(previous.state, liveness, previous.lastHeardMs);

@@ -5,11 +5,25 @@ import type { CoordinatorLogger, NodeRole } from './types.ts';
 
 /** Timing of publishing, catch-up and failure detection. All in milliseconds. */
 export interface CoordinatorTiming {
-  /** How often a peer publishes its own node state (jittered ±10%). */
+  /**
+   * Shortest period of a peer's node-state heartbeat (jittered ±10%). The
+   * period used grows with the cluster: see `heartbeatsPerPeriodTarget`.
+   */
   readonly statePeriodMs: number;
-  /** A member not heard from for this long is suspect (effective status `unreachable`). */
+  /**
+   * Heartbeats the whole cluster should send per `statePeriodMs`. A peer that
+   * sees `live` members (not down, itself included) heartbeats every
+   * `statePeriodMs * max(1, live / heartbeatsPerPeriodTarget)`, so the states a
+   * peer receives per second stay flat as the cluster grows. Must be > 0.
+   */
+  readonly heartbeatsPerPeriodTarget: number;
+  /**
+   * A member not heard from for this long is suspect (effective status
+   * `unreachable`). A minimum: it is multiplied by the same factor as the
+   * heartbeat period, so suspicion always needs the same number of missed heartbeats.
+   */
   readonly suspectAfterMs: number;
-  /** A member not heard from for this long is down. Must be >= `suspectAfterMs`. */
+  /** A member not heard from for this long is down (a minimum, scaled like `suspectAfterMs`). Must be >= `suspectAfterMs`. */
   readonly downAfterMs: number;
   /** How often a peer runs a catch-up round with a random peer, even with no gap seen. */
   readonly syncPeriodMs: number;
@@ -17,6 +31,15 @@ export interface CoordinatorTiming {
   readonly syncIntervalMinMs: number;
   /** Timeout of one catch-up request. */
   readonly requestTimeoutMs: number;
+}
+
+/**
+ * The factor applied to `statePeriodMs`, `suspectAfterMs` and `downAfterMs`
+ * when `liveMembers` members (not down, this peer included) are known: 1 up
+ * to `heartbeatsPerPeriodTarget` members, then linear in the member count.
+ */
+export function heartbeatScale(timing: CoordinatorTiming, liveMembers: number): number {
+  return Math.max(1, liveMembers / timing.heartbeatsPerPeriodTarget);
 }
 
 /** Bounds on everything that comes from the network or grows with it. */
@@ -51,6 +74,7 @@ export interface CoordinatorLimits {
 
 export const DEFAULT_TIMING: CoordinatorTiming = {
   statePeriodMs: 1000,
+  heartbeatsPerPeriodTarget: 10,
   suspectAfterMs: 4000,
   downAfterMs: 10_000,
   syncPeriodMs: 5000,
