@@ -7,18 +7,10 @@
 import { DatabaseSync } from 'node:sqlite';
 import { ClassicLevel } from 'classic-level';
 import { open as openLmdb } from 'lmdb';
+import type { Target } from './workloads.ts';
 
-/** What the workloads need from an engine. */
-export interface RawEngine {
-  readonly name: string;
-  /** One put; durable = on disk (fsync or the engine's equivalent) before it settles. */
-  put(key: Uint8Array, value: Uint8Array, durable: boolean): Promise<void>;
-  /** Many puts in one atomic commit. */
-  putMany(entries: readonly (readonly [Uint8Array, Uint8Array])[], durable: boolean): Promise<void>;
-  /** A point get, synchronous where the engine allows it (the async wrapper is the caller's). */
-  get(key: Uint8Array): Uint8Array | undefined | Promise<Uint8Array | undefined>;
-  /** Reads `count` entries in key order (or reverse) from the start; returns how many it saw. */
-  scan(count: number, reverse: boolean): Promise<number>;
+/** A raw engine is a workload target, plus what the engine comparison needs. */
+export interface RawEngine extends Target {
   /** Every key in engine order (for the byte-order check). */
   keys(): Promise<Uint8Array[]>;
   close(): Promise<void>;

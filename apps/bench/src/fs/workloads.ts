@@ -5,13 +5,16 @@
  */
 import { defaults, type Measurement, measure, measureAsync } from '../harness.ts';
 
-/** What a workload drives. `get` may be synchronous (raw engines read synchronously). */
+/** What a workload drives: a raw engine or a Tessera store behind an adapter. */
 export interface Target {
   readonly name: string;
+  /** One put; durable = on disk (fsync or the engine's equivalent) before it settles. */
   put(key: Uint8Array, value: Uint8Array, durable: boolean): Promise<void>;
+  /** Many puts in one atomic commit. */
   putMany(entries: readonly (readonly [Uint8Array, Uint8Array])[], durable: boolean): Promise<void>;
+  /** A point get, synchronous where the engine allows it (raw engines read synchronously; the async wrapper is the caller's). */
   get(key: Uint8Array): Uint8Array | undefined | Promise<Uint8Array | undefined>;
-  /** Reads `count` entries from the start of the keyspace; returns how many it saw. */
+  /** Reads `count` entries in key order (or reverse) from the start of the keyspace; returns how many it saw. */
   scan(count: number, reverse: boolean): Promise<number>;
 }
 
