@@ -260,6 +260,8 @@ describe('tombstones', () => {
     await withCluster('reaper', { peers: 3, limits: { tombstoneGraceMs: 1000 } }, async (cluster) => {
       const keys = Array.from({ length: 10 }, (_, k) => `t-${k}`);
       for (const key of keys) await cluster.at('peer-0').put(enc(key), enc('v'));
+      // Every owner holds the values (the third owner's ack may still be in flight after W=2).
+      for (const id of cluster.ids) await cluster.at(id).settle();
       cluster.network.stop('peer-2');
       cluster.placement.markDown('peer-2');
       for (const key of keys) await cluster.at('peer-1').delete(enc(key));

@@ -33,6 +33,11 @@ export const bucketParentsPerOpMax = 16;
 export interface ReplicatorLimits {
   /** How long to wait for one owner's reply to a read or write. */
   readonly requestTimeoutMs: number;
+  /**
+   * A read asks R owners first; each time this long passes without R
+   * replies it also asks one more owner (a failed owner is replaced at once).
+   */
+  readonly readHedgeMs: number;
   /** How long to wait for a reply during repair (anti-entropy digests and pages, hint replay, reaping). */
   readonly repairTimeoutMs: number;
   /** Most hints kept on this peer; a hint that does not fit is dropped and its slot marked under-replicated. */
@@ -53,6 +58,7 @@ export interface ReplicatorLimits {
 
 export const defaultReplicatorLimits: ReplicatorLimits = {
   requestTimeoutMs: 2_000,
+  readHedgeMs: 250,
   repairTimeoutMs: 30_000,
   hintsMax: 100_000,
   hintTtlMs: 24 * 3600_000,

@@ -1,12 +1,21 @@
 /**
- * Sends a batch of ops to one owner and returns checked results. The local
- * replica is called directly; a remote one through the transport, with the
- * reply checked before use.
+ * Sends ops to one owner and returns checked results. The local replica is
+ * called directly; a remote one through the transport, with the reply
+ * checked before use.
+ *
+ * Calls to the same peer (with the same timeout) made within one event-loop
+ * turn travel in one request frame, up to `opsPerFrameMax` ops and about half
+ * of `frameBytesMax`: under load, one frame and one reply carry many
+ * callers' ops. Each caller gets its own ops' results; a frame-level failure
+ * (timeout, unreachable, bad or error reply) rejects every caller in it, as
+ * it would have rejected each alone.
  */
 
 import type { LamportClock } from '@tessera/core';
-import { RemoteReplicaError } from './errors.ts';
+import { BadFrameError, RemoteReplicaError } from './errors.ts';
 import { decodeReply, encodeRequest, type OpResult, type ReplicaOp } from './frames.ts';
+import { frameBytesMax, opsPerFrameMax } from './limits.ts';
+import { nextTurn } from './next-turn.ts';
 import type { ReplicaService } from './replica.ts';
 import { resultFromWire } from './replies.ts';
 import type { PeerId, ReplicaTransport } from './transport.ts';
@@ -21,24 +30,122 @@ export interface PeerCaller {
   ): Promise<OpResult[]>;
 }
 
+/** Estimated encoded bytes of a frame's ops, the bound coalescing keeps under. */
+const coalescedBytesMax = frameBytesMax / 2;
+
+interface Pending {
+  readonly ops: readonly ReplicaOp[];
+  readonly bytes: number;
+  readonly resolve: (results: OpResult[]) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+interface Queue {
+  readonly peer: PeerId;
+  readonly timeoutMs: number;
+  calls: Pending[];
+}
+
+/** A rough upper estimate of an op's encoded size (values dominate; the rest is small and bounded). */
+function estimateBytes(op: ReplicaOp): number {
+  switch (op.op) {
+    case 'mint':
+      return 256 + op.key.length + (op.value?.length ?? 0);
+    case 'apply': {
+      let bytes = 256 + op.key.length;
+      for (const sibling of op.record) bytes += 512 + (sibling.value.bytes?.length ?? 0);
+      return bytes;
+    }
+    default:
+      return 1024;
+  }
+}
+
 export function createPeerCaller(
   transport: ReplicaTransport,
   replica: ReplicaService,
   clock: LamportClock,
   timeoutMs: () => number,
 ): PeerCaller {
+  const queues = new Map<string, Queue>();
+
+  async function send(peer: PeerId, ops: readonly ReplicaOp[], timeout: number): Promise<OpResult[]> {
+    const frame = encodeRequest(clock.tick(), ops);
+    const replyBytes = await transport.request(peer, frame, { timeoutMs: timeout });
+    const reply = decodeReply(replyBytes, ops.length);
+    clock.receive(reply.clock);
+    if ('error' in reply) throw new RemoteReplicaError(peer, reply.error.code, reply.error.message);
+    return reply.results.map((raw, i) => resultFromWire(ops[i]!, raw, `results[${i}]`));
+  }
+
+  /** Sends one group of calls as one frame and hands each caller its slice of the results. */
+  async function sendGroup(queue: Queue, group: readonly Pending[]): Promise<void> {
+    if (group.length === 1) {
+      const only = group[0]!;
+      await send(queue.peer, only.ops, queue.timeoutMs).then(only.resolve, only.reject);
+      return;
+    }
+    const ops = group.flatMap((pending) => pending.ops);
+    let results: OpResult[];
+    try {
+      results = await send(queue.peer, ops, queue.timeoutMs);
+    } catch (error) {
+      // An estimate that missed the frame limit: send each call alone, so one big call fails alone.
+      if (error instanceof BadFrameError && !(error instanceof RemoteReplicaError)) {
+        await Promise.all(group.map((pending) => sendGroup(queue, [pending])));
+        return;
+      }
+      for (const pending of group) pending.reject(error);
+      return;
+    }
+    let at = 0;
+    for (const pending of group) {
+      pending.resolve(results.slice(at, at + pending.ops.length));
+      at += pending.ops.length;
+    }
+  }
+
+  function flush(queue: Queue): void {
+    queues.delete(`${queue.timeoutMs}\u0000${queue.peer}`);
+    let group: Pending[] = [];
+    let groupOps = 0;
+    let groupBytes = 0;
+    for (const pending of queue.calls) {
+      const full =
+        group.length > 0 &&
+        (groupOps + pending.ops.length > opsPerFrameMax || groupBytes + pending.bytes > coalescedBytesMax);
+      if (full) {
+        void sendGroup(queue, group);
+        group = [];
+        groupOps = 0;
+        groupBytes = 0;
+      }
+      group.push(pending);
+      groupOps += pending.ops.length;
+      groupBytes += pending.bytes;
+    }
+    if (group.length > 0) void sendGroup(queue, group);
+  }
+
   return {
     selfId: transport.selfId,
-    async call(peer, ops, options) {
-      if (peer === transport.selfId) return Promise.all(ops.map((op) => replica.execute(op)));
-      const frame = encodeRequest(clock.tick(), ops);
-      const replyBytes = await transport.request(peer, frame, {
-        timeoutMs: options?.timeoutMs ?? timeoutMs(),
+    call(peer, ops, options) {
+      if (peer === transport.selfId) return replica.executeMany(ops);
+      const timeout = options?.timeoutMs ?? timeoutMs();
+      const id = `${timeout}\u0000${peer}`;
+      let queue = queues.get(id);
+      if (!queue) {
+        const created: Queue = { peer, timeoutMs: timeout, calls: [] };
+        queues.set(id, created);
+        nextTurn(() => flush(created));
+        queue = created;
+      }
+      let bytes = 0;
+      for (const op of ops) bytes += estimateBytes(op);
+      const target = queue;
+      return new Promise<OpResult[]>((resolve, reject) => {
+        target.calls.push({ ops, bytes, resolve, reject });
       });
-      const reply = decodeReply(replyBytes, ops.length);
-      clock.receive(reply.clock);
-      if ('error' in reply) throw new RemoteReplicaError(peer, reply.error.code, reply.error.message);
-      return reply.results.map((raw, i) => resultFromWire(ops[i]!, raw, `results[${i}]`));
     },
   };
 }

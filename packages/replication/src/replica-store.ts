@@ -17,6 +17,7 @@ import { replicationFactorMax } from './consistency.ts';
 import { BadFrameError, CorruptRecordError } from './errors.ts';
 import { checkKey, checkSlot } from './frame-checks.ts';
 import { type IdempotentResult, idempotentFromWire, idempotentToWire } from './frames.ts';
+import { nextTurn } from './next-turn.ts';
 import { isTombstoneOnly, type ReplicaRecord, versionHash, winnerOf } from './record.ts';
 import { isBytes, recordFromWire, recordToWire } from './record-codec.ts';
 
@@ -28,6 +29,13 @@ const HINT = 'repl.hint';
 const IDEMPOTENCY = 'repl.idem';
 /** Above this many uncached slots, one scan of the whole slot index beats one scan per slot. */
 const slotScanOneByOneMax = 64;
+
+interface PendingWrite {
+  readonly slot: number;
+  readonly ops: readonly BatchOp[];
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
 
 /** One slot-index entry: a key of the slot and its record's version hash. */
 export interface SlotEntry {
@@ -98,6 +106,8 @@ export class ReplicaStore {
   readonly #digests = new Map<number, SlotDigest>();
   readonly #watchers = new Set<(slot: number) => void>();
   readonly #replicationFactorOf: (key: Uint8Array) => number;
+  /** Record writes waiting for this turn's batch. */
+  #pending: PendingWrite[] = [];
 
   /**
    * @param replicationFactorOf N of a key's database (1..replicationFactorMax);
@@ -139,8 +149,13 @@ export class ReplicaStore {
     });
   }
 
-  /** Writes the record and its slot-index entry atomically and durably. */
-  async putRecord(key: Uint8Array, slot: number, record: ReplicaRecord): Promise<void> {
+  /**
+   * Writes the record and its slot-index entry atomically and durably.
+   * @remarks Record writes issued in the same turn (a frame's ops, or many
+   * callers') share one durable store batch: one commit and one digest
+   * invalidation per slot instead of one per write.
+   */
+  putRecord(key: Uint8Array, slot: number, record: ReplicaRecord): Promise<void> {
     const winner = winnerOf(record);
     const index = {
       k: key,
@@ -148,23 +163,55 @@ export class ReplicaStore {
       h: versionHash(record),
       t: isTombstoneOnly(record) ? winner.value.mintedMs : null,
     };
-    // Before and after: a digest computed while the write is in flight is dropped either way.
-    this.#changed(slot);
-    await this.store.batch([
+    return this.#write(slot, [
       { type: 'put', key, value: encodeValue({ v: REPLICA_FORMAT_VERSION, s: recordToWire(record) }) },
       { type: 'put', key: slotIndexKey(slot, key), value: encodeValue(index) },
     ]);
-    this.#changed(slot);
   }
 
   /** Removes the record and its index entry (tombstone reaping). */
-  async deleteRecord(key: Uint8Array, slot: number): Promise<void> {
-    this.#changed(slot);
-    await this.store.batch([
+  deleteRecord(key: Uint8Array, slot: number): Promise<void> {
+    return this.#write(slot, [
       { type: 'delete', key },
       { type: 'delete', key: slotIndexKey(slot, key) },
     ]);
+  }
+
+  #write(slot: number, ops: readonly BatchOp[]): Promise<void> {
+    // Before and after: a digest computed while the write is in flight is dropped either way.
     this.#changed(slot);
+    return new Promise((resolve, reject) => {
+      if (this.#pending.length === 0) nextTurn(() => void this.#flush());
+      this.#pending.push({ slot, ops, resolve, reject });
+    });
+  }
+
+  async #flush(): Promise<void> {
+    const writes = this.#pending;
+    this.#pending = [];
+    const perBatch = Math.max(1, Math.floor(this.store.limits.batchOpsMax / 2));
+    await Promise.all(
+      Array.from({ length: Math.ceil(writes.length / perBatch) }, (_, i) =>
+        this.#commit(writes.slice(i * perBatch, (i + 1) * perBatch)),
+      ),
+    );
+  }
+
+  async #commit(writes: readonly PendingWrite[]): Promise<void> {
+    try {
+      await this.store.batch(writes.flatMap((write) => write.ops));
+    } catch (error) {
+      if (writes.length > 1) {
+        // One bad write must not fail the others: retry each alone.
+        await Promise.all(writes.map((write) => this.#commit([write])));
+        return;
+      }
+      this.#changed(writes[0]!.slot);
+      writes[0]!.reject(error);
+      return;
+    }
+    for (const slot of new Set(writes.map((write) => write.slot))) this.#changed(slot);
+    for (const write of writes) write.resolve();
   }
 
   #entry(bytes: Uint8Array): SlotEntry {

@@ -63,8 +63,17 @@ export class ReplicaService {
       const code = error instanceof TesseraError ? error.code : new BadFrameError('').code;
       return encodeErrorReply(clock.value, code, error instanceof Error ? error.message : 'bad frame');
     }
-    const results = await Promise.all(ops.map((op) => this.execute(op)));
+    const results = await this.executeMany(ops);
     return encodeReply(clock.tick(), results);
+  }
+
+  /**
+   * Executes a frame's ops together: they start in the same turn, so the
+   * store gathers their writes into one durable batch (see
+   * `ReplicaStore.putRecord`) and they are answered together.
+   */
+  executeMany(ops: readonly ReplicaOp[]): Promise<OpResult[]> {
+    return Promise.all(ops.map((op) => this.execute(op)));
   }
 
   /** Executes one op; operating errors become `{ ok: false }` results, never rejections. */

@@ -231,3 +231,45 @@ describe('concurrent writes', () => {
     });
   });
 });
+
+describe('frames per peer', () => {
+  it('many concurrent puts travel in fewer frames than ops, each acknowledged with its own result', async () => {
+    await withCluster(4, async (cluster) => {
+      const writer = cluster.at('peer-3');
+      await writer.put(enc('reused'), enc('first'), { idempotencyKey: 'ik-1' });
+      await Promise.all(cluster.ids.map((id) => cluster.at(id).settle()));
+      const keyCount = 200;
+      const framesBefore = cluster.network.delivered;
+      const outcomes = await Promise.allSettled([
+        ...Array.from({ length: keyCount }, (_, k) => writer.put(enc(`burst-${k}`), enc(`value-${k}`))),
+        // Same idempotency key, other content: this op alone must fail, inside frames shared with the others.
+        writer.put(enc('reused'), enc('second'), { idempotencyKey: 'ik-1' }),
+      ]);
+      await Promise.all(cluster.ids.map((id) => cluster.at(id).settle()));
+      const frames = cluster.network.delivered - framesBefore;
+      const conflict = outcomes.pop()!;
+      expect(conflict.status).toBe('rejected');
+      expect((conflict as PromiseRejectedResult).reason).toMatchObject({
+        name: 'IdempotencyKeyConflictError',
+      });
+      for (const outcome of outcomes) {
+        expect(outcome.status).toBe('fulfilled');
+        const result = (outcome as PromiseFulfilledResult<Awaited<ReturnType<typeof writer.put>>>).value;
+        expect(result.acknowledged).toBeGreaterThanOrEqual(2);
+        expect(result.required).toBe(2);
+        expect(result.isDuplicate).toBe(false);
+      }
+      // Each put sends at least two ops to other peers (the writer is at most one of three owners):
+      // one frame per op would be at least 2 * keyCount frames.
+      console.info(`${keyCount} concurrent puts: ${frames} frames`);
+      expect(frames).toBeLessThan(keyCount);
+      for (let k = 0; k < keyCount; k++) {
+        const read = await cluster.at('peer-0').get(enc(`burst-${k}`), { consistency: 'all' });
+        expect(dec(read.value)).toBe(`value-${k}`);
+      }
+      expect(dec((await cluster.at('peer-1').get(enc('reused'), { consistency: 'all' })).value)).toBe(
+        'first',
+      );
+    });
+  });
+});

@@ -410,9 +410,14 @@ export class Replicator {
       settings.replicationFactor,
       'read',
     );
-    const upOwners = owners.filter((peer) => peer === this.selfId || this.#placement.isUp(peer));
-    const asked = upOwners.length >= required ? upOwners : owners;
-    const replies = await this.#gatherReads(key, slot, asked, required);
+    // This peer first (no network), then the up owners in placement order, then the ones believed down.
+    const isUp = (peer: PeerId) => peer === this.selfId || this.#placement.isUp(peer);
+    const order = [
+      ...owners.filter((peer) => peer === this.selfId),
+      ...owners.filter((peer) => peer !== this.selfId && isUp(peer)),
+      ...owners.filter((peer) => !isUp(peer)),
+    ];
+    const replies = await this.#gatherReads(key, slot, order, required);
     if (replies.length < required) throw new QuorumNotReachedError(required, replies.length);
     let merged: ReplicaRecord | undefined;
     for (const reply of replies) merged = merge(merged, reply.record);
@@ -420,45 +425,71 @@ export class Replicator {
     return this.#readResult(merged, replies.length, required);
   }
 
-  /** Asks every owner in `asked` at once; resolves with the first `required` replies (or all there are). Late replies are repaired in the background. */
-  #gatherReads(key: Uint8Array, slot: number, asked: readonly PeerId[], required: number) {
+  /**
+   * Asks the first `required` owners of `order`; each failure, and each
+   * `readHedgeMs` without enough replies, asks the next one. Resolves with
+   * the first `required` replies (or all there are once every owner was
+   * asked and answered or failed). Late replies are repaired in the background.
+   */
+  #gatherReads(key: Uint8Array, slot: number, order: readonly PeerId[], required: number) {
     type Reply = { peer: PeerId; record: ReplicaRecord | undefined };
     return new Promise<Reply[]>((resolve) => {
       const replies: Reply[] = [];
+      let asked = 0;
       let settled = 0;
       let resolved = false;
+      let hedge: ReturnType<Timers['setTimeout']> | undefined;
       let winnerAtResolve: ReplicaRecord | undefined;
       const finish = () => {
-        if (!resolved && (replies.length >= required || settled === asked.length)) {
+        if (!resolved && (replies.length >= required || settled === order.length)) {
           resolved = true;
+          if (hedge !== undefined) this.#timers.clearTimeout(hedge);
           for (const reply of replies) winnerAtResolve = merge(winnerAtResolve, reply.record);
           resolve([...replies]);
         }
       };
-      if (asked.length === 0) finish();
-      for (const peer of asked) {
-        const attempt = async () => {
+      const armHedge = () => {
+        if (hedge !== undefined) this.#timers.clearTimeout(hedge);
+        hedge = undefined;
+        if (resolved || asked >= order.length) return;
+        hedge = this.#timers.setTimeout(() => {
+          hedge = undefined;
+          if (resolved) return;
+          ask();
+          armHedge();
+        }, this.#limits.readHedgeMs);
+      };
+      const ask = () => {
+        if (asked >= order.length) return;
+        const peer = order[asked]!;
+        asked += 1;
+        const attempt = async (): Promise<boolean> => {
           try {
             const [result] = await this.#caller.call(peer, [{ op: 'read', key }]);
-            if (!result?.ok || !('record' in result)) return;
+            if (!result?.ok || !('record' in result)) return false;
             const reply = { peer, record: result.record ?? undefined };
             if (resolved) {
               // Late reply: repair it in the background if it is behind what the read returned.
               if (winnerAtResolve) await this.#readRepair(key, slot, winnerAtResolve, [reply]);
-              return;
+              return true;
             }
             replies.push(reply);
+            return true;
           } catch {
-            // Not an answer.
+            return false;
           }
         };
         void this.#track(
-          attempt().finally(() => {
+          attempt().then((answered) => {
             settled += 1;
+            if (!answered && !resolved) ask();
             finish();
           }),
         );
-      }
+      };
+      if (order.length === 0) finish();
+      for (let i = 0; i < required; i++) ask();
+      armHedge();
     });
   }
 
