@@ -115,4 +115,12 @@ export interface KvBackend {
   topology(self: { host: string; port: number }): Promise<ClusterTopology>;
   /** Stops background work (expiry reaping). Does not close the store it was given. */
   close(): Promise<void>;
+  /**
+   * The same data with reads and writes at `consistency` (TESSERA.CONSISTENCY
+   * on a connection). Absent on backends where it means nothing (local).
+   */
+  withConsistency?(consistency: Consistency): KvBackend;
 }
+
+/** Read and write consistency of a replicated backend. */
+export type Consistency = 'one' | 'quorum' | 'all';

@@ -318,5 +318,22 @@ describe('RESP over the replicated store', () => {
     expect(out.trim()).toBe('TRYAGAIN quorum not reached: 1 of 2 acknowledged');
     const read = await cli(a.server.port, ['GET', 'q:k']);
     expect(read.trim()).toBe('TRYAGAIN quorum not reached: 1 of 2 acknowledged');
+
+    // TESSERA.CONSISTENCY one on a connection: W = R = 1 there, while other connections keep quorum.
+    const relaxed = client(a.server.port);
+    await relaxed.connect();
+    expect(await relaxed.call('TESSERA.CONSISTENCY')).toBe('default');
+    expect(await relaxed.call('TESSERA.CONSISTENCY', 'one')).toBe('OK');
+    expect(await relaxed.call('TESSERA.CONSISTENCY')).toBe('one');
+    expect(await relaxed.set('q:one', 'v1')).toBe('OK');
+    expect(await relaxed.get('q:one')).toBe('v1');
+    expect((await cli(a.server.port, ['GET', 'q:one'])).trim()).toBe(
+      'TRYAGAIN quorum not reached: 1 of 2 acknowledged',
+    );
+    await expect(relaxed.call('TESSERA.CONSISTENCY', 'most')).rejects.toThrow(
+      'ERR consistency must be one, quorum, all or default',
+    );
+    expect(await relaxed.call('TESSERA.CONSISTENCY', 'default')).toBe('OK');
+    await expect(relaxed.get('q:one')).rejects.toThrow('TRYAGAIN quorum not reached: 1 of 2 acknowledged');
   }, 60_000);
 });

@@ -20,6 +20,7 @@ import { QuorumNotReachedReplyError, UnsupportedOnReplicatedError } from '../err
 import type {
   ClusterNode,
   ClusterTopology,
+  Consistency,
   KeyspaceStats,
   KvBackend,
   ScanPage,
@@ -32,7 +33,7 @@ import type {
 export const REPLICATED_DATABASES_DEFAULT = 16;
 
 /** `peer.put/get/delete`'s consistency levels. */
-export type RespConsistency = 'one' | 'quorum' | 'all';
+export type RespConsistency = Consistency;
 
 /** What the backend needs of a peer (a real `Peer`, or a part of one in tests). */
 export type ReplicatedPeer = Pick<Peer, 'id' | 'put' | 'get' | 'delete'> & {
@@ -93,6 +94,8 @@ export class ReplicatedKvBackend implements KvBackend {
   readonly #consistency: RespConsistency;
   readonly #now: () => number;
   readonly #endpoints: ReplicatedBackendOptions['endpoints'];
+  readonly #options: ReplicatedBackendOptions;
+  readonly #views = new Map<Consistency, ReplicatedKvBackend>();
 
   constructor(options: ReplicatedBackendOptions) {
     const databases = options.databases ?? REPLICATED_DATABASES_DEFAULT;
@@ -105,6 +108,18 @@ export class ReplicatedKvBackend implements KvBackend {
     this.#now = options.now ?? Date.now;
     this.nodeId = nodeIdOf(options.peer.id);
     this.#endpoints = options.endpoints;
+    this.#options = options;
+  }
+
+  /** This backend at another consistency (one view per level, shared by every connection that asks). */
+  withConsistency(consistency: Consistency): KvBackend {
+    if (consistency === this.#consistency) return this;
+    let view = this.#views.get(consistency);
+    if (view === undefined) {
+      view = new ReplicatedKvBackend({ ...this.#options, consistency });
+      this.#views.set(consistency, view);
+    }
+    return view;
   }
 
   #checkDb(db: number): void {

@@ -173,6 +173,30 @@ export const connectionCommands: CommandSpec[] = [
     },
   },
   {
+    name: 'tessera.consistency',
+    arity: -1,
+    flags: ['fast'],
+    firstKey: 0,
+    lastKey: 0,
+    keyStep: 0,
+    group: 'connection',
+    summary:
+      "Reads or sets this connection's read/write consistency (one, quorum, all, default) on the replicated backend.",
+    since: '7.0.0',
+    handler: (ctx, args) => {
+      if (args.length > 2) throw new CommandError(SYNTAX_ERROR);
+      if (args.length === 1) return bulk(ctx.conn.consistency ?? 'default');
+      if (ctx.server.backend.withConsistency === undefined) {
+        throw new CommandError('ERR TESSERA.CONSISTENCY needs the replicated backend (this server is local)');
+      }
+      const level = word(args[1]);
+      if (level === 'default') ctx.conn.consistency = undefined;
+      else if (level === 'one' || level === 'quorum' || level === 'all') ctx.conn.consistency = level;
+      else throw new CommandError('ERR consistency must be one, quorum, all or default');
+      return OK;
+    },
+  },
+  {
     name: 'quit',
     arity: -1,
     flags: ['noauth', 'fast'],

@@ -2,6 +2,7 @@
 import { CommandError } from '../errors.ts';
 import { array, bulk, integer } from '../resp/reply.ts';
 import { intArg, SYNTAX_ERROR, word } from './args.ts';
+import { backendOf } from './backend-of.ts';
 import type { CommandSpec } from './types.ts';
 
 /** Keys examined per backend call while KEYS walks the whole database. */
@@ -26,7 +27,11 @@ export const keyspaceCommands: CommandSpec[] = [
       const keys: Uint8Array[] = [];
       let after: Uint8Array | undefined;
       do {
-        const page = await server.backend.scan(conn.db, { after, count: KEYS_PAGE_KEYS, match: args[1]! });
+        const page = await backendOf(server, conn).scan(conn.db, {
+          after,
+          count: KEYS_PAGE_KEYS,
+          match: args[1]!,
+        });
         keys.push(...page.keys);
         if (keys.length > server.keysReplyMax) {
           throw new CommandError(
@@ -75,7 +80,7 @@ export const keyspaceCommands: CommandSpec[] = [
           throw new CommandError(SYNTAX_ERROR);
         }
       }
-      const page = await server.backend.scan(conn.db, { after, count, ...(match ? { match } : {}) });
+      const page = await backendOf(server, conn).scan(conn.db, { after, count, ...(match ? { match } : {}) });
       const next = page.next === undefined ? '0' : server.saveCursor(conn.db, page.next);
       return array([bulk(next), array(onlyStrings ? page.keys.map(bulk) : [])]);
     },
@@ -90,6 +95,6 @@ export const keyspaceCommands: CommandSpec[] = [
     group: 'server',
     summary: 'Returns the number of keys in the database.',
     since: '1.0.0',
-    handler: async ({ server, conn }) => integer((await server.backend.stats(conn.db)).keys),
+    handler: async ({ server, conn }) => integer((await backendOf(server, conn).stats(conn.db)).keys),
   },
 ];

@@ -3,6 +3,7 @@ import type { SetOptions } from '../backend/backend.ts';
 import { CommandError, IncrementOverflowError } from '../errors.ts';
 import { array, bulkOrNull, integer, NULL, OK } from '../resp/reply.ts';
 import { arityError, int64Arg, SYNTAX_ERROR, word } from './args.ts';
+import { backendOf } from './backend-of.ts';
 import type { CommandContext, CommandSpec } from './types.ts';
 
 const INT64_MIN = -(2n ** 63n);
@@ -62,7 +63,7 @@ export function parseSetOptions(args: Buffer[], nowMs: number): SetOptions {
 }
 
 async function incrementBy(ctx: CommandContext, key: Buffer, delta: bigint) {
-  return integer(await ctx.server.backend.incrementBy(ctx.conn.db, key, delta));
+  return integer(await backendOf(ctx.server, ctx.conn).incrementBy(ctx.conn.db, key, delta));
 }
 
 export const stringCommands: CommandSpec[] = [
@@ -72,7 +73,8 @@ export const stringCommands: CommandSpec[] = [
     flags: ['readonly', 'fast'],
     summary: 'Returns the string value of a key.',
     since: '1.0.0',
-    handler: async ({ server, conn }, args) => bulkOrNull(await server.backend.get(conn.db, args[1]!)),
+    handler: async ({ server, conn }, args) =>
+      bulkOrNull(await backendOf(server, conn).get(conn.db, args[1]!)),
   }),
   spec({
     name: 'set',
@@ -82,7 +84,7 @@ export const stringCommands: CommandSpec[] = [
     since: '1.0.0',
     handler: async ({ server, conn }, args) => {
       const options = parseSetOptions(args, Date.now());
-      const result = await server.backend.set(conn.db, args[1]!, args[2]!, options);
+      const result = await backendOf(server, conn).set(conn.db, args[1]!, args[2]!, options);
       if (options.returnPrevious) return bulkOrNull(result.previous);
       return result.written ? OK : NULL;
     },
@@ -95,7 +97,7 @@ export const stringCommands: CommandSpec[] = [
     summary: 'Atomically returns the string values of one or more keys.',
     since: '1.0.0',
     handler: async ({ server, conn }, args) =>
-      array((await server.backend.getMany(conn.db, args.slice(1))).map(bulkOrNull)),
+      array((await backendOf(server, conn).getMany(conn.db, args.slice(1))).map(bulkOrNull)),
   }),
   spec({
     name: 'mset',
@@ -109,7 +111,7 @@ export const stringCommands: CommandSpec[] = [
       if (args.length % 2 !== 1) throw arityError('mset');
       const entries: [Buffer, Buffer][] = [];
       for (let i = 1; i < args.length; i += 2) entries.push([args[i]!, args[i + 1]!]);
-      await server.backend.setMany(conn.db, entries);
+      await backendOf(server, conn).setMany(conn.db, entries);
       return OK;
     },
   }),
@@ -162,7 +164,8 @@ export const stringCommands: CommandSpec[] = [
     group: 'generic',
     summary: 'Deletes one or more keys.',
     since: '1.0.0',
-    handler: async ({ server, conn }, args) => integer(await server.backend.delete(conn.db, args.slice(1))),
+    handler: async ({ server, conn }, args) =>
+      integer(await backendOf(server, conn).delete(conn.db, args.slice(1))),
   }),
   spec({
     name: 'unlink',
@@ -172,7 +175,8 @@ export const stringCommands: CommandSpec[] = [
     group: 'generic',
     summary: 'Deletes one or more keys (the same as DEL here: deletes are not deferred).',
     since: '4.0.0',
-    handler: async ({ server, conn }, args) => integer(await server.backend.delete(conn.db, args.slice(1))),
+    handler: async ({ server, conn }, args) =>
+      integer(await backendOf(server, conn).delete(conn.db, args.slice(1))),
   }),
   spec({
     name: 'exists',
@@ -182,7 +186,8 @@ export const stringCommands: CommandSpec[] = [
     group: 'generic',
     summary: 'Determines whether one or more keys exist.',
     since: '1.0.0',
-    handler: async ({ server, conn }, args) => integer(await server.backend.exists(conn.db, args.slice(1))),
+    handler: async ({ server, conn }, args) =>
+      integer(await backendOf(server, conn).exists(conn.db, args.slice(1))),
   }),
   spec({
     name: 'pttl',
@@ -191,7 +196,8 @@ export const stringCommands: CommandSpec[] = [
     group: 'generic',
     summary: 'Returns the expiration time in milliseconds of a key.',
     since: '2.6.0',
-    handler: async ({ server, conn }, args) => integer(await server.backend.ttlMs(conn.db, args[1]!)),
+    handler: async ({ server, conn }, args) =>
+      integer(await backendOf(server, conn).ttlMs(conn.db, args[1]!)),
   }),
   spec({
     name: 'ttl',
@@ -201,7 +207,7 @@ export const stringCommands: CommandSpec[] = [
     summary: 'Returns the expiration time in seconds of a key.',
     since: '1.0.0',
     handler: async ({ server, conn }, args) => {
-      const ms = await server.backend.ttlMs(conn.db, args[1]!);
+      const ms = await backendOf(server, conn).ttlMs(conn.db, args[1]!);
       // Redis rounds the remaining time to the nearest second.
       return integer(ms < 0 ? ms : Math.floor((ms + 500) / 1000));
     },

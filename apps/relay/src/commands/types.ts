@@ -3,7 +3,7 @@
  * change about its connection and its server, and how a command describes
  * itself (for arity checks and COMMAND / COMMAND DOCS).
  */
-import type { KvBackend } from '../backend/backend.ts';
+import type { Consistency, KvBackend } from '../backend/backend.ts';
 import type { Protocol, Reply } from '../resp/reply.ts';
 
 /** Per-connection state a command may read or change. */
@@ -11,6 +11,8 @@ export interface ConnectionState {
   readonly id: number;
   protocol: Protocol;
   db: number;
+  /** TESSERA.CONSISTENCY of this connection; undefined = the backend's default. */
+  consistency: Consistency | undefined;
   name: string | undefined;
   authenticated: boolean;
   readonly: boolean;

@@ -10,7 +10,7 @@
  *   tessera_resp_connections                        open RESP connections
  *   tessera_http_requests_total{route,status}       HTTP API requests
  */
-import type { KvBackend } from '../backend/backend.ts';
+import type { Consistency, KvBackend } from '../backend/backend.ts';
 import { Counter, Gauge, Histogram, Registry } from './metrics.ts';
 import type { RecordApi } from './records.ts';
 
@@ -93,9 +93,12 @@ function elapsed(started: bigint): number {
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
-/** `quorum_not_reached` for replication's QuorumNotReachedError (matched by name: no import of the package needed). */
+/** Replication's error, and the RESP backend's TRYAGAIN reply made from it. */
+const QUORUM_ERRORS = new Set(['QuorumNotReachedError', 'QuorumNotReachedReplyError']);
+
+/** `quorum_not_reached` for a missed quorum (matched by name: no import of replication needed). */
 export function resultOf(error: unknown): OpResult {
-  return error instanceof Error && error.name === 'QuorumNotReachedError' ? 'quorum_not_reached' : 'error';
+  return error instanceof Error && QUORUM_ERRORS.has(error.name) ? 'quorum_not_reached' : 'error';
 }
 
 /** A `KvBackend` that records every data call in `metrics` under front end `resp`. */
@@ -115,6 +118,12 @@ export function instrumentBackend(backend: KvBackend, metrics: PeerMetrics): KvB
     stats: (db) => backend.stats(db),
     topology: (self) => backend.topology(self),
     close: () => backend.close(),
+    ...(backend.withConsistency === undefined
+      ? {}
+      : {
+          withConsistency: (consistency: Consistency) =>
+            instrumentBackend(backend.withConsistency!(consistency), metrics),
+        }),
   };
 }
 

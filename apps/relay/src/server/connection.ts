@@ -7,6 +7,7 @@
  * never notice.
  */
 import type { Socket } from 'node:net';
+import type { Consistency } from '../backend/backend.ts';
 import type { ConnectionState, ServerState } from '../commands/types.ts';
 import { ProtocolError } from '../errors.ts';
 import { encodeReply } from '../resp/encode.ts';
@@ -38,6 +39,7 @@ export class Connection implements ConnectionState {
   readonly id: number;
   protocol: Protocol = 2;
   db = 0;
+  consistency: Consistency | undefined;
   name: string | undefined;
   authenticated: boolean;
   readonly = false;
