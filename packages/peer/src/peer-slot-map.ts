@@ -197,8 +197,10 @@ export function createPeerSlotMap(init: PeerSlotMapInit): PeerSlotMap {
     }
     const task = copyWithJob(previous.map, slots, ranges, stopped.signal).then(
       (report) => logger.debug('slot map: caught up gained slots after commit', { ...report }),
-      (error: unknown) =>
-        logger.warn('slot map: catch-up copy failed (anti-entropy heals)', { error: String(error) }),
+      (error: unknown) => {
+        if (!stopped.signal.aborted)
+          logger.warn('slot map: catch-up copy failed (anti-entropy heals)', { error: String(error) });
+      },
     );
     background.add(task);
     void task.finally(() => background.delete(task));

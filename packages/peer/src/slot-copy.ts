@@ -26,6 +26,8 @@ import { SlotCopyError } from './errors.ts';
 const digestSlotsPerOp = 4096;
 /** (key, version hash) entries asked for per `entries` op. */
 const entriesPageLimit = Math.min(256, slotEntriesPerPageMax);
+/** Differing slots copied at once from one source. */
+const slotsInFlightMax = 8;
 /** `read` or `apply` ops per frame: records carry values, so frames stay well under the frame bound. */
 const recordOpsPerFrame = 32;
 
@@ -114,6 +116,41 @@ async function slotEntries(deps: SlotCopyDeps, peer: string, slot: number, signa
   }
 }
 
+/** Copies one slot whose digest differs from `source`; resolves with the records merged. */
+async function copySlotFrom(
+  deps: SlotCopyDeps,
+  source: string,
+  slot: number,
+  signal: AbortSignal,
+): Promise<number> {
+  const [theirs, mine] = await Promise.all([
+    slotEntries(deps, source, slot, signal),
+    slotEntries(deps, deps.selfId, slot, signal),
+  ]);
+  const wanted = [...theirs.values()].filter((e) => mine.get(hex(e.key))?.hash !== e.hash);
+  let records = 0;
+  for (let k = 0; k < wanted.length; k += recordOpsPerFrame) {
+    signal.throwIfAborted();
+    const batch = wanted.slice(k, k + recordOpsPerFrame);
+    const results = await deps.call(
+      source,
+      batch.map((e) => ({ op: 'read', key: e.key }) as const),
+    );
+    const applies: ReplicaOp[] = [];
+    batch.forEach((e, n) => {
+      const raw = okResult(results[n], 'read').record;
+      if (raw === null || raw === undefined) return; // reaped since the entries page
+      const record: ReplicaRecord = recordFromWire(raw, `read[${n}].record`);
+      applies.push({ op: 'apply', key: e.key, slot, record });
+    });
+    if (applies.length === 0) continue;
+    const applied = await deps.call(deps.selfId, applies);
+    for (const result of applied) okResult(result, 'apply');
+    records += applies.length;
+  }
+  return records;
+}
+
 /** Copies `slots` (owned elsewhere in `current`) from `source`; resolves with (differing slots, records). */
 async function copyFromSource(
   deps: SlotCopyDeps,
@@ -132,34 +169,18 @@ async function copyFromSource(
     ]);
     const remote = digestsOf(remoteRaw, part.length);
     const local = digestsOf(localRaw, part.length);
-    for (const [j, slot] of part.entries()) {
-      if (hex(remote[j]!) === hex(local[j]!)) continue;
-      differing += 1;
-      const [theirs, mine] = await Promise.all([
-        slotEntries(deps, source, slot, signal),
-        slotEntries(deps, deps.selfId, slot, signal),
-      ]);
-      const wanted = [...theirs.values()].filter((e) => mine.get(hex(e.key))?.hash !== e.hash);
-      for (let k = 0; k < wanted.length; k += recordOpsPerFrame) {
-        signal.throwIfAborted();
-        const batch = wanted.slice(k, k + recordOpsPerFrame);
-        const results = await deps.call(
-          source,
-          batch.map((e) => ({ op: 'read', key: e.key }) as const),
-        );
-        const applies: ReplicaOp[] = [];
-        batch.forEach((e, n) => {
-          const raw = okResult(results[n], 'read').record;
-          if (raw === null || raw === undefined) return; // reaped since the entries page
-          const record: ReplicaRecord = recordFromWire(raw, `read[${n}].record`);
-          applies.push({ op: 'apply', key: e.key, slot, record });
-        });
-        if (applies.length === 0) continue;
-        const applied = await deps.call(deps.selfId, applies);
-        for (const result of applied) okResult(result, 'apply');
-        records += applies.length;
+    const differ = part.filter((_, j) => hex(remote[j]!) !== hex(local[j]!));
+    differing += differ.length;
+    // A few slots at once: each slot is a handful of round trips, mostly waiting on the network.
+    let next = 0;
+    const worker = async () => {
+      while (next < differ.length) {
+        const slot = differ[next++]!;
+        const merged = await copySlotFrom(deps, source, slot, signal);
+        records += merged;
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(slotsInFlightMax, differ.length) }, worker));
   }
   return { differing, records };
 }
@@ -176,6 +197,7 @@ export async function copySlots(
   signal: AbortSignal,
   onSlotsDone?: (done: number) => void,
 ): Promise<SlotCopyReport> {
+  signal.throwIfAborted();
   const owners = ownersBySlot(current);
   const bySource = new Map<string, number[]>();
   for (const slot of slots) {
