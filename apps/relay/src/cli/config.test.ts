@@ -37,8 +37,10 @@ describe('resolveStartConfig', () => {
       httpPort: 8080,
       replicationFactor: 3,
       consistency: 'quorum',
+      backend: 'replicated',
       json: false,
     });
+    expect((await ok(['--data-dir', 'd', '--backend', 'local'])).backend).toBe('local');
   });
 
   it('flags beat env, env beats the config file, the file beats defaults', async () => {
@@ -91,6 +93,7 @@ describe('resolveStartConfig', () => {
     );
     expect(await refused(['--data-dir', 'd', '--replication-factor', '11'])).toMatch(/1\.\.10/);
     expect(await refused(['--data-dir', 'd', '--consistency', 'most'])).toMatch(/one, quorum, all/);
+    expect(await refused(['--data-dir', 'd', '--backend', 'redis'])).toMatch(/replicated, local/);
     expect(await refused(['--data-dir', 'd', '--bootstrap', '10.0.0.1:4001'])).toMatch(/not a multiaddr/);
     expect(await refused(['--data-dir', 'd', '--bootstrap', '/ip4/10.0.0.1/tcp/4001'])).toMatch(
       /\/p2p\/<peer id>/,
