@@ -16,6 +16,7 @@ import {
   type PeerProcess,
   spawnPeerProcess,
 } from '../../../packages/peer/src/testing/peer-process-control.ts';
+import { testReplication } from '../../../packages/peer/src/testing/replication-cluster.ts';
 import { waitFor } from '../../../packages/peer/src/testing/wait.ts';
 import { chromiumLaunchOptions } from '../../../scripts/chromium.ts';
 
@@ -31,6 +32,11 @@ const timing: Partial<CoordinatorTiming> = {
   syncPeriodMs: 1000,
   syncIntervalMinMs: 200,
 };
+// The first slot map is proposed once membership has been quiet for settleMs: long enough here that
+// all three owners (slow to spawn on a loaded machine) and this tab have joined first. A peer that joins
+// after a commit does not learn the committed map yet (the slot-map messages published before it joined
+// do not reach it), so the owners and the tab must all see the first commit live.
+const slotMap = { timing: { settleMs: 15_000, checkPeriodMs: 30_000 } };
 // Bounds for polling and setup: generous, because the machine running the test may be loaded.
 const waitMs = 30_000;
 const setupMs = 120_000;
@@ -60,7 +66,8 @@ const listenOf = (peer: PeerProcess): string[] =>
   peer.multiaddrs.map((m) => m.slice(0, m.lastIndexOf('/p2p/')));
 
 async function startPeer(config: Parameters<typeof spawnPeerProcess>[0]): Promise<PeerProcess> {
-  const peer = await spawnPeerProcess(config);
+  // The peer package's test settings for the data plane and the slot map (short settle and check periods).
+  const peer = await spawnPeerProcess({ replication: testReplication, slotMap, ...config });
   peers.push(peer);
   return peer;
 }
@@ -102,13 +109,13 @@ beforeAll(async () => {
   if (address === null || typeof address === 'string') throw new Error('preview server has no port');
   baseUrl = `http://127.0.0.1:${address.port}`;
 
+  browser = await chromium.launch({ ...chromiumLaunchOptions(), headless: true });
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   a = await startPeer({ cluster, timing, dataDir: join(workDir, 'a') });
   [b, c] = await Promise.all([
     startPeer({ cluster, timing, bootstrap: [tcpAddress(a)] }),
     startPeer({ cluster, timing, bootstrap: [tcpAddress(a)] }),
   ]);
-  browser = await chromium.launch({ ...chromiumLaunchOptions(), headless: true });
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
 }, setupMs);
 
 afterAll(async () => {
@@ -150,6 +157,84 @@ describe('dashboard against a three-peer cluster', () => {
     );
     await page.screenshot({ path: join(resultsDir, 'peers-up.png') });
 
+    // Slot map: once the owners' map commits, the tab's peer (a follower) has all 16384 slots covered,
+    // every owner in the legend is one of the three Node peers, and the keyboard selects a range.
+    await page.click('#tab-slots');
+    await waitFor(
+      async () =>
+        (await page.getAttribute('[data-testid="slots-summary"]', 'data-covered')) === '16384' &&
+        Number(await page.getAttribute('[data-testid="slots-summary"]', 'data-epoch')) >= 1,
+      { timeoutMs: waitMs, what: 'the committed slot map covering 16384 slots' },
+    );
+    const legend = await page.$$eval('[data-testid="slot-legend"] li[data-owner]', (items) =>
+      items.map((item) => item.getAttribute('data-owner')),
+    );
+    expect(legend.sort()).toEqual([a.id, b.id, c.id].sort());
+    await page.focus('[data-testid="slot-canvas"]');
+    await page.keyboard.press('End');
+    const details = await page.$eval('[data-testid="slot-details"] dl', (dl) => ({
+      end: dl.getAttribute('data-range-end'),
+      owners: [...dl.querySelectorAll('.owner-list li')].map((li) => li.getAttribute('title')),
+    }));
+    expect(details.end).toBe('16383');
+    expect(details.owners.length).toBe(3);
+    expect([...details.owners].sort()).toEqual([a.id, b.id, c.id].sort());
+    await page.screenshot({ path: join(resultsDir, 'slot-map.png') });
+
+    // Key browser: a put made in the UI through the tab's peer is read back by B, a Node peer.
+    const key = `dash-key-${crypto.randomUUID()}`;
+    await page.click('#tab-keys');
+    await page.fill('[data-testid="kv-key"]', key);
+    await page.selectOption('[data-testid="kv-consistency"]', 'all');
+    await page.fill('[data-testid="kv-value"]', '{"name": "Ada", "n": [1, 2, 3]}');
+    // Right after the first commit the owners may still be settling; a failed put shows its error and is retried.
+    let lastResult: string | null = null;
+    await waitFor(
+      async () => {
+        await page.click('[data-testid="kv-put"]');
+        await waitFor(() => page.$('[data-testid="kv-written"], [data-testid="kv-error"]'), {
+          timeoutMs: waitMs,
+          what: 'the put done or failed',
+        });
+        lastResult = await page.textContent('[data-testid="kv-result"]');
+        return lastResult?.startsWith('Put ');
+      },
+      { timeoutMs: waitMs, intervalMs: 1000, what: 'a put through the UI to succeed' },
+    ).catch((err) => {
+      throw new Error(`${err}; last result: ${lastResult}`);
+    });
+    const fromB = await b.call<{ found: boolean; value: unknown; siblings: unknown[] }>({
+      cmd: 'get',
+      key,
+      options: { consistency: 'all' },
+    });
+    expect(fromB).toMatchObject({ found: true, value: { name: 'Ada', n: [1, 2, 3] } });
+    // ...and the UI reads it back (at `all`, like B) with as many siblings as B sees: a put that failed its
+    // quorum above may still have landed on an owner, and the retry, without a read's context, is concurrent to it.
+    await page.click('[data-testid="kv-get"]');
+    await waitFor(() => page.$('[data-testid="kv-read"][data-found="true"]'), {
+      timeoutMs: waitMs,
+      what: 'the get shown',
+    });
+    expect(await page.textContent('[data-testid="kv-value-view"]')).toContain('"name": "Ada"');
+    expect(await page.textContent('[data-testid="kv-read"]')).toContain(
+      `Siblings (${fromB.siblings.length})`,
+    );
+    // Bad input is refused with a typed error and writes nothing.
+    await page.fill('[data-testid="kv-value"]', '{"name": ');
+    await page.click('[data-testid="kv-put"]');
+    expect(
+      await waitFor(() => page.getAttribute('[data-testid="kv-error"]', 'data-error'), {
+        timeoutMs: waitMs,
+        what: 'the input error',
+      }),
+    ).toBe('ERR_DASHBOARD_INPUT');
+    expect(
+      await b.call<{ value: unknown }>({ cmd: 'get', key, options: { consistency: 'all' } }),
+    ).toMatchObject({ value: { name: 'Ada' } });
+    await page.screenshot({ path: join(resultsDir, 'key-browser.png') });
+    await page.click('#tab-peers');
+
     // Coordinator log: B's message arrives; the keyboard reaches the Log tab; the peer filter keeps only B's.
     b.send({ cmd: 'publish', payload: 'hello from B' });
     c.send({ cmd: 'publish', payload: 'hello from C' });
@@ -165,8 +250,15 @@ describe('dashboard against a three-peer cluster', () => {
       what: 'C in the log origin filter',
     });
     await page.selectOption('[data-testid="log-origin"]', b.id);
-    const origins = await page.$$eval('[data-testid="log-table"] tbody tr', (trs) =>
-      trs.map((tr) => [tr.getAttribute('data-from'), tr.textContent ?? '']),
+    // B is in the filter as soon as any message of B's arrived (slot-map messages come first): wait for the hello.
+    const origins = await waitFor(
+      async () => {
+        const rows = await page.$$eval('[data-testid="log-table"] tbody tr', (trs) =>
+          trs.map((tr) => [tr.getAttribute('data-from'), tr.textContent ?? '']),
+        );
+        return rows.some(([, text]) => text?.includes('hello from B')) ? rows : undefined;
+      },
+      { timeoutMs: waitMs, what: "B's hello in the filtered log" },
     );
     expect(origins.length).toBeGreaterThan(0);
     expect(origins.every(([from]) => from === b.id)).toBe(true);

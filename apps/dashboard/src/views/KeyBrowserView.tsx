@@ -16,6 +16,7 @@ type Outcome =
   | { readonly op: Operation; readonly key: string; readonly error: ErrorInfo };
 
 interface ErrorInfo {
+  /** The class name; minified in a production build, so the code is what the view leads with. */
   readonly name: string;
   readonly code: string | undefined;
   readonly message: string;
@@ -169,10 +170,9 @@ function OutcomeView({ outcome }: { outcome: Outcome }) {
   if ('error' in outcome) {
     const { error } = outcome;
     return (
-      <div className="kv-error" role="alert" data-testid="kv-error" data-error={error.name}>
+      <div className="kv-error" role="alert" data-testid="kv-error" data-error={error.code ?? error.name}>
         <strong>
-          {outcome.op} {JSON.stringify(outcome.key)} failed: {error.name}
-          {error.code === undefined ? '' : ` (${error.code})`}
+          {outcome.op} {JSON.stringify(outcome.key)} failed: {error.code ?? error.name}
         </strong>
         <div>{error.message}</div>
         {error.fields.length > 0 ? (

@@ -129,7 +129,8 @@ function SlotMapCanvas({ model }: { model: SlotMapModel }) {
       setSelectedSlot(undefined);
       return;
     }
-    const next = selectedSlot === undefined && event.key in step ? 0 : step[event.key];
+    // With nothing selected yet, an arrow selects the first slot; Home, End and the page keys go where they say.
+    const next = selectedSlot === undefined && event.key.startsWith('Arrow') ? 0 : step[event.key];
     if (next === undefined) return;
     event.preventDefault();
     setSelectedSlot(Math.min(SLOT_COUNT - 1, Math.max(0, next)));
