@@ -76,6 +76,15 @@ export async function run(): Promise<void> {
 
   const objects = valueObjects();
   const cbor = objects.map((o) => encodeValue(o));
+  // The raw anchor's options are a copy of value.ts's; if they drift apart the
+  // ratio compares different work, so refuse to print it.
+  for (const [i, o] of objects.entries()) {
+    if (Buffer.compare(rawEncoder.encode(o), cbor[i]!) !== 0) {
+      throw new Error(
+        `raw cbor-x and encodeValue write different bytes for input ${i}: align standardCborOptions`,
+      );
+    }
+  }
   const json = objects.map((o) => JSON.stringify(o));
   const avgValueBytes = cbor.reduce((n, v) => n + v.length, 0) / cbor.length;
   const [rawEnc, valEnc, jsonStr, rawDec, valDec, jsonParse] = measureInterleaved([
