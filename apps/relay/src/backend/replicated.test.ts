@@ -238,6 +238,16 @@ describe('RESP over the replicated store', () => {
         r.end,
         r.owners.filter((id) => ports.has(id)).map((id) => ports.get(id)),
       ]);
+    // Malformed endpoint messages from a peer are ignored; its last good endpoint stays.
+    for (const payload of [{ host: 5, port: 'x' }, { host: '127.0.0.1', port: 70_000 }, null]) {
+      await b.peer.publish({ messageType: 'relay', eventType: 'resp-endpoint', payload });
+    }
+    const relayMessagesFromB = async () => {
+      let n = 0;
+      for await (const m of a.peer.messages()) if (m.from === b.peer.id && m.messageType === 'relay') n++;
+      return n;
+    };
+    await waitFor(async () => (await relayMessagesFromB()) >= 4, { what: 'peer 1 to hold the bad messages' });
     const redis = client(a.server.port);
     await redis.connect();
     const slots = await redis.cluster('SLOTS');
