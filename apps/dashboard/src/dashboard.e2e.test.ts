@@ -180,6 +180,13 @@ describe('dashboard against a three-peer cluster', () => {
     expect(details.owners.length).toBe(3);
     expect([...details.owners].sort()).toEqual([a.id, b.id, c.id].sort());
     await page.screenshot({ path: join(resultsDir, 'slot-map.png') });
+    // Hovering the top-left cell shows slot 0's range (the map is 128 cells across).
+    const box = await page.locator('[data-testid="slot-canvas"]').boundingBox();
+    if (box === null) throw new Error('no slot canvas box');
+    await page.mouse.move(box.x + 1, box.y + 1);
+    expect(await page.getAttribute('[data-testid="slot-details"] dl', 'data-range-start')).toBe('0');
+    await page.mouse.move(box.x + box.width - 1, box.y + 1);
+    expect(await page.textContent('[data-testid="slot-details"] dd')).toBe('127');
 
     // Key browser: a put made in the UI through the tab's peer is read back by B, a Node peer.
     const key = `dash-key-${crypto.randomUUID()}`;

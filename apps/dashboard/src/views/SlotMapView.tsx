@@ -47,11 +47,23 @@ function drawMap(ctx: CanvasRenderingContext2D, model: SlotMapModel, selected: R
     });
   }
   if (selected === undefined) return;
-  // Fade everything outside the selected range, so the range stands out by contrast, not by a new colour.
-  ctx.fillStyle = 'rgba(255, 255, 255, 0.72)';
-  for (let slot = 0; slot < SLOT_COUNT; slot++) {
-    if (model.rangeIndex[slot] === selected.index) continue;
-    ctx.fillRect((slot % COLUMNS) * CELL_PX, Math.floor(slot / COLUMNS) * CELL_PX, CELL_PX, CELL_PX);
+  // Outline the selected range (2 px of ink on every edge it shares with another range), so it stands out
+  // without recolouring anything.
+  ctx.fillStyle = INK;
+  const inRange = (slot: number) =>
+    slot >= 0 && slot < SLOT_COUNT && model.rangeIndex[slot] === selected.index;
+  for (
+    let slot = Math.max(0, selected.range.start);
+    slot <= Math.min(SLOT_COUNT - 1, selected.range.end);
+    slot++
+  ) {
+    const col = slot % COLUMNS;
+    const x = col * CELL_PX;
+    const y = Math.floor(slot / COLUMNS) * CELL_PX;
+    if (col === 0 || !inRange(slot - 1)) ctx.fillRect(x, y, 2, CELL_PX);
+    if (col === COLUMNS - 1 || !inRange(slot + 1)) ctx.fillRect(x + CELL_PX - 2, y, 2, CELL_PX);
+    if (!inRange(slot - COLUMNS)) ctx.fillRect(x, y, CELL_PX, 2);
+    if (!inRange(slot + COLUMNS)) ctx.fillRect(x, y + CELL_PX - 2, CELL_PX, 2);
   }
 }
 
@@ -180,7 +192,9 @@ function SlotMapCanvas({ model }: { model: SlotMapModel }) {
         <div className="slot-side">
           <div className="slot-details" aria-live="polite" data-testid="slot-details">
             {shown === undefined || shownSlot === undefined ? (
-              <p className="muted">Hover a cell, click it, or focus the map and use the arrow keys.</p>
+              <p className="muted">
+                Hover a cell, click it, or focus the map and use the arrow keys. A selected range is outlined.
+              </p>
             ) : (
               <RangeDetails info={shown} slot={shownSlot} model={model} />
             )}
