@@ -136,7 +136,14 @@ export function maxCounter(vv: VersionVector): number {
  * equal hashes hold the same versions.
  */
 export function versionHash(record: ReplicaRecord): Uint8Array {
+  // Records are immutable and one is hashed several times per operation (apply, store, read repair).
+  const known = versionHashes.get(record);
+  if (known) return known;
   const hash = new Hash64();
   for (const sibling of record) hash.updateString(sibling.dot.replica).updateNumber(sibling.dot.counter);
-  return hash.digest();
+  const digest = hash.digest();
+  versionHashes.set(record, digest);
+  return digest;
 }
+
+const versionHashes = new WeakMap<ReplicaRecord, Uint8Array>();

@@ -9,7 +9,15 @@ import { TesseraError } from '@tessera/core';
 import { equalBytes, Hash64, toHex } from './bytes.ts';
 import { BadFrameError } from './errors.ts';
 import { decodeRequest, encodeErrorReply, encodeReply, type OpResult, type ReplicaOp } from './frames.ts';
-import { isTombstoneOnly, maxClock, maxCounter, merge, mint, versionHash } from './record.ts';
+import {
+  isTombstoneOnly,
+  maxClock,
+  maxCounter,
+  merge,
+  mint,
+  type ReplicaRecord,
+  versionHash,
+} from './record.ts';
 import type { ReplicaStore } from './replica-store.ts';
 
 /** Hash of a write's content, to tell a retry from a conflicting reuse of an idempotency key. */
@@ -76,10 +84,15 @@ export class ReplicaService {
     return Promise.all(ops.map((op) => this.execute(op)));
   }
 
-  /** Executes one op; operating errors become `{ ok: false }` results, never rejections. */
-  async execute(op: ReplicaOp): Promise<OpResult> {
+  /**
+   * Executes one op; operating errors become `{ ok: false }` results, never rejections.
+   * @param onMinted For a `mint`: called with the new record before it is
+   * durable, so the local coordinator can send it to the other owners while
+   * this replica's write is in flight (the op still resolves only once durable).
+   */
+  async execute(op: ReplicaOp, onMinted?: (record: ReplicaRecord) => void): Promise<OpResult> {
     try {
-      return await this.#execute(op);
+      return await this.#execute(op, onMinted);
     } catch (error) {
       if (error instanceof TesseraError) return { ok: false, code: error.code, message: error.message };
       return {
@@ -90,7 +103,7 @@ export class ReplicaService {
     }
   }
 
-  async #execute(op: ReplicaOp): Promise<OpResult> {
+  async #execute(op: ReplicaOp, onMinted?: (record: ReplicaRecord) => void): Promise<OpResult> {
     const { store, clock } = this.#options;
     switch (op.op) {
       case 'mint':
@@ -119,7 +132,9 @@ export class ReplicaService {
             },
             ...(op.context ? { context: op.context } : {}),
           });
-          await store.putRecord(op.key, op.slot, record);
+          const durable = store.putRecord(op.key, op.slot, record);
+          onMinted?.(record);
+          await durable;
           return { ok: true, record };
         });
       case 'apply':

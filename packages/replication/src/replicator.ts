@@ -299,13 +299,31 @@ export class Replicator {
       context,
       idempotencyKey: ik,
     };
-    let minted: { minter: PeerId; record: ReplicaRecord } | undefined;
+    let minted:
+      | { minter: PeerId; record: ReplicaRecord; acknowledged: PeerId[]; minterHolds: boolean }
+      | undefined;
+    const othersOf = (minter: PeerId) => owners.filter((peer) => peer !== minter);
     for (const peer of mintOrder) {
       let result: Awaited<ReturnType<PeerCaller['call']>>[number] | undefined;
+      // Minting here: the other owners get the record while this replica's own write is in flight.
+      let fanOut: Promise<PeerId[]> | undefined;
+      let early: ReplicaRecord | undefined;
       try {
-        [result] = await this.#caller.call(peer, [mintOp]);
+        if (peer === this.selfId) {
+          result = await this.#replica.execute(mintOp, (record) => {
+            early = record;
+            fanOut = this.#fanOut(key, slot, record, othersOf(peer), required - 1);
+          });
+        } else {
+          [result] = await this.#caller.call(peer, [mintOp]);
+        }
       } catch {
         continue;
+      }
+      if (fanOut && early && !(result?.ok && 'record' in result && result.record)) {
+        // The record went out but this replica could not keep it: only the others can acknowledge.
+        minted = { minter: peer, record: early, acknowledged: await fanOut, minterHolds: false };
+        break;
       }
       if (!result) continue;
       if (!result.ok) {
@@ -314,20 +332,16 @@ export class Replicator {
       }
       if ('duplicate' in result && result.duplicate) return this.#duplicateResult(result.duplicate);
       if ('record' in result && result.record) {
-        minted = { minter: peer, record: result.record };
+        const acknowledged = await (fanOut ??
+          this.#fanOut(key, slot, result.record, othersOf(peer), required - 1));
+        minted = { minter: peer, record: result.record, acknowledged, minterHolds: true };
         break;
       }
     }
     if (!minted) throw new QuorumNotReachedError(required, 0, 'no owner could coordinate the write');
-    const { minter, record } = minted;
-    const acknowledged = await this.#fanOut(
-      key,
-      slot,
-      record,
-      owners.filter((peer) => peer !== minter),
-      required - 1,
-    );
-    const total = acknowledged.length + 1;
+    const { minter, record, acknowledged, minterHolds } = minted;
+    const holders = minterHolds ? [minter, ...acknowledged] : acknowledged;
+    const total = holders.length;
     if (total < required) throw new QuorumNotReachedError(required, total);
     const version = versionOf(winnerOf(record));
     if (ik !== null) {
@@ -339,7 +353,7 @@ export class Replicator {
         required,
       };
       const op: ReplicaOp = { op: 'remember', key, idempotencyKey: ik, result: remembered };
-      await Promise.allSettled([minter, ...acknowledged].map((peer) => this.#caller.call(peer, [op])));
+      await Promise.allSettled(holders.map((peer) => this.#caller.call(peer, [op])));
     }
     return { version, acknowledged: total, required, isDuplicate: false };
   }
