@@ -307,16 +307,10 @@ export async function createPeerOn(platform: Platform, options: PeerOptions): Pr
     }
   });
   const data = new KvData(() => openReplicator);
-  repair.start();
-  bootstrapper.start();
-  memberDialer.start();
   try {
     await slotMap.start();
   } catch (err) {
-    bootstrapper.stop();
-    memberDialer.stop();
     stopWatchingReturns();
-    await repair.stop();
     await openReplicator.close();
     livePlacement.close();
     await replicaTransport.stop();
@@ -325,6 +319,9 @@ export async function createPeerOn(platform: Platform, options: PeerOptions): Pr
     await node.stop();
     throw err;
   }
+  repair.start();
+  bootstrapper.start();
+  memberDialer.start();
 
   let stopping: Promise<void> | undefined;
   return {

@@ -71,6 +71,8 @@ describe('an owner process is SIGKILLed under a running write load (N=3, W=2, R=
     cleanups.push(() => c.kill());
     const cId = c.id;
     const owners = [a.id, b.id, cId].sort();
+    // A fixed owner set on purpose: this test is about hints and repair of a returning owner; with the
+    // slot map, the killed owner would be failed over (slot-map.test.ts covers ownership changes).
     for (const peer of [a, b]) peer.placement.slots = new StaticPlacement(owners, 3);
     await c.call({ cmd: 'placement', peers: owners, ownersPerSlot: 3 });
     const liveness = (peer: Peer, id: string) => peer.members().find((m) => m.id === id)?.liveness;

@@ -94,7 +94,7 @@ describe('replication over libp2p: three owners, N=3 W=2 R=2', () => {
     await expect(client.put('once', 'other', { idempotencyKey: 'req-1' })).rejects.toMatchObject({
       name: 'IdempotencyKeyConflictError',
     });
-  }, 120_000);
+  }, 240_000);
 
   it('lays a plain key out as an object of the kv collection, routed by the Redis slot of the user key', () => {
     const recordKey = kvRecordKey('foo');
@@ -129,7 +129,7 @@ describe('replication over libp2p: three owners, N=3 W=2 R=2', () => {
     // With R=1 the local copy answers; the failed write is there (it was never acknowledged).
     expect((await a.get('k', { consistency: 'one' })).found).toBe(true);
     expect(a.replicator.hintCount).toBeGreaterThanOrEqual(2);
-  });
+  }, 180_000);
 
   it('answers a bad frame with ERR_BAD_FRAME, aborts a stream with an oversized or id-less frame, and keeps serving', async () => {
     const a = await startTestPeer(cleanups, 'repl-bad', []);

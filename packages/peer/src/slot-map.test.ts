@@ -84,7 +84,7 @@ async function threeOwners(cluster: string) {
       const onC = await c.call<ProcessSlotMap>({ cmd: 'slotMap' });
       return b.slotMap.map.epoch === map.epoch && onC.epoch === map.epoch;
     },
-    { what: 'a committed map over three owners on every peer', timeoutMs: 60_000, intervalMs: 200 },
+    { what: 'a committed map over three owners on every peer', timeoutMs: 120_000, intervalMs: 200 },
   );
   return { a, b, c, seed, owners };
 }
@@ -121,7 +121,7 @@ describe('the slot map inside every peer', () => {
     expect(await a.get('from-client')).toMatchObject({ found: true, value: 'via a client' });
     // A client follows but never proposes or acks.
     expect(client.slotMap.stats()).toMatchObject({ proposed: 0, acked: 0 });
-  }, 120_000);
+  }, 240_000);
 
   it('a fourth owner joins under a write load: a new map commits, it owns a quarter, no acknowledged write is lost', async () => {
     const { a, b, c, seed } = await threeOwners('slotmap-join');
@@ -186,7 +186,7 @@ describe('the slot map inside every peer', () => {
     const joiner = d;
     await waitFor(() => a.slotMap.map.epoch > firstEpoch && copiesOf(a.slotMap.map, joiner.id) > 0, {
       what: 'a map with the joiner committed',
-      timeoutMs: 90_000,
+      timeoutMs: 120_000,
       intervalMs: 200,
     });
     const map = a.slotMap.map;
@@ -228,5 +228,5 @@ describe('the slot map inside every peer', () => {
     for (const key of keys) final.set(key, historyResult(await joiner.get(key, { consistency: 'quorum' })));
     expect(history.check(final, { readYourWrites: true })).toEqual([]);
     expect(history.acknowledgedWrites).toBeGreaterThanOrEqual(160);
-  }, 240_000);
+  }, 420_000);
 });

@@ -50,7 +50,7 @@ export async function waitForSlotMap(
   peers: readonly Peer[],
   owners: readonly string[],
   processes: readonly PeerProcess[] = [],
-  timeoutMs = 60_000,
+  timeoutMs = 120_000,
 ): Promise<SlotMap> {
   const wanted = JSON.stringify([...owners].sort());
   return waitFor(
@@ -65,7 +65,22 @@ export async function waitForSlotMap(
       return map;
     },
     { what: `a committed slot map over ${owners.length} owners on every peer`, timeoutMs, intervalMs: 200 },
-  );
+  ).catch(async (error: unknown) => {
+    // Say where each peer stood, so a timeout can be told apart from a stuck proposal.
+    const views = peers.map((peer) => ({
+      peer: peer.id.slice(-6),
+      epoch: peer.slotMap.map.epoch,
+      owners: slotMapOwners(peer.slotMap.map).map((id) => id.slice(-6)),
+      pending: peer.slotMap.pending()?.epoch ?? null,
+      stats: peer.slotMap.stats(),
+    }));
+    throw new Error(
+      `${String(error)}; views ${JSON.stringify(views)}; wanted ${owners.map((id) => id.slice(-6))}`,
+      {
+        cause: error,
+      },
+    );
+  });
 }
 
 /** Starts an in-process peer on a memory store; `cleanups` gets its stop. */
