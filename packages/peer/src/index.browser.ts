@@ -28,6 +28,7 @@ export {
 } from './network.ts';
 export * from './network-limits.ts';
 export type { Peer, PeerNetworkOptions, PeerOptions, PeerReplicationOptions, PeerRole } from './peer.ts';
+export { type PeerSlotMapOptions, SLOT_COPY_JOB_KIND } from './peer-slot-map.ts';
 export { BROWSER_LISTEN_DEFAULT } from './platform-browser.ts';
 export {
   REPAIR_PERIODS_DEFAULT,
@@ -41,6 +42,7 @@ export {
   type ReplicaTransportOptions,
   type ReplicaTransportStats,
 } from './replica-transport.ts';
+export type { SlotCopyReport } from './slot-copy.ts';
 
 /** Browser-only options. */
 export interface BrowserPeerOptions extends PeerOptions {

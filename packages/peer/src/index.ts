@@ -29,6 +29,7 @@ export {
 } from './network.ts';
 export * from './network-limits.ts';
 export type { Peer, PeerNetworkOptions, PeerOptions, PeerReplicationOptions, PeerRole } from './peer.ts';
+export { type PeerSlotMapOptions, SLOT_COPY_JOB_KIND } from './peer-slot-map.ts';
 export { NODE_LISTEN_DEFAULT } from './platform-node.ts';
 export {
   REPAIR_PERIODS_DEFAULT,
@@ -42,6 +43,7 @@ export {
   type ReplicaTransportOptions,
   type ReplicaTransportStats,
 } from './replica-transport.ts';
+export type { SlotCopyReport } from './slot-copy.ts';
 
 const nodePlatform: Platform = { defaultRole: 'owner', createLibp2p: createNodeLibp2p };
 

@@ -6,8 +6,8 @@ import { decodeValue, keySlot, SLOT_COUNT } from '@tessera/core';
 import { decodeReply, encodeRequest, type ReadResult, recordFromWire, winnerOf } from '@tessera/replication';
 import { History } from '@tessera/replication/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { kvRecordKey, type Peer, routingKeyOfRecord } from './index.ts';
-import { SLOT_COPY_JOB_KIND } from './peer-slot-map.ts';
+import { kvRecordKey, type Peer, routingKeyOfRecord, SLOT_COPY_JOB_KIND } from './index.ts';
+
 import { type PeerProcess, spawnPeerProcess } from './testing/peer-process-control.ts';
 import {
   historyResult,

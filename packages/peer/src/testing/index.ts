@@ -5,5 +5,12 @@
 export { type LoadResult, runLoad } from './load.ts';
 export type { PeerProcessConfig } from './peer-process.ts';
 export { type PeerProcess, type PeerProcessEvent, spawnPeerProcess } from './peer-process-control.ts';
-export { historyResult, testReplication, testTiming } from './replication-cluster.ts';
+export {
+  historyResult,
+  slotMapOwners,
+  testReplication,
+  testSlotMap,
+  testTiming,
+  waitForSlotMap,
+} from './replication-cluster.ts';
 export { type WaitOptions, waitFor } from './wait.ts';
