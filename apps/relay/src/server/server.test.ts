@@ -444,11 +444,23 @@ describe('RESP server under hostile clients', () => {
     reader.socket.pause();
     const count = 300;
     reader.write(Buffer.concat(Array.from({ length: count }, () => encodeCommand(['GET', 'big']))));
-    await sleep(300);
-    const list = String(await watcher.call('CLIENT', 'LIST'));
-    const line = list.split('\n').find((l) => !l.includes('cmd=client|list'))!;
-    const omem = Number(/omem=(\d+)/.exec(line)![1]);
+    const readerOmem = async (): Promise<number> => {
+      const list = String(await watcher.call('CLIENT', 'LIST'));
+      const line = list.split('\n').find((l) => !l.includes('cmd=client|list'))!;
+      return Number(/omem=(\d+)/.exec(line)![1]);
+    };
+    // The server stops writing (and reading) for this client only once its
+    // output passes the high-water mark, so wait for that before checking the bound.
+    let omem = await readerOmem();
+    for (let i = 0; i < 500 && omem <= highWater; i++) {
+      await sleep(10);
+      omem = await readerOmem();
+    }
+    expect(omem).toBeGreaterThan(highWater);
     expect(omem).toBeLessThanOrEqual(highWater + value.length + 64);
+    // Still bounded a moment later: the server is waiting, not still queueing.
+    await sleep(100);
+    expect(await readerOmem()).toBeLessThanOrEqual(highWater + value.length + 64);
     reader.socket.resume();
     for (let i = 0; i < count; i++) {
       const reply = await reader.reply();
