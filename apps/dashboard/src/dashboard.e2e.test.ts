@@ -9,15 +9,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CoordinatorTiming } from '@tessera/coordinator';
+import { type PeerProcess, spawnPeerProcess, testReplication, waitFor } from '@tessera/peer/testing';
 import { type Browser, chromium, type Page } from 'playwright';
 import { build, type PreviewServer, preview } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type PeerProcess,
-  spawnPeerProcess,
-} from '../../../packages/peer/src/testing/peer-process-control.ts';
-import { testReplication } from '../../../packages/peer/src/testing/replication-cluster.ts';
-import { waitFor } from '../../../packages/peer/src/testing/wait.ts';
 import { chromiumLaunchOptions } from '../../../scripts/chromium.ts';
 
 const appDir = dirname(dirname(fileURLToPath(import.meta.url)));
