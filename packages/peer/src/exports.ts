@@ -1,0 +1,41 @@
+/**
+ * The exports both entries share: everything but `createPeer` and the
+ * platform's listen defaults, so the Node and browser APIs cannot drift apart.
+ */
+export {
+  type Database,
+  type DataReadOptions,
+  type DataReadResult,
+  type DataSibling,
+  type DataWriteOptions,
+  type DataWriteResult,
+  DEFAULT_DATABASE,
+  KV_COLLECTION,
+  kvRecordKey,
+  routingKeyOfRecord,
+} from './data.ts';
+export * from './errors.ts';
+export { MembershipPlacement, NO_SLOT_MAP, type SlotLookup, servingMember } from './liveness.ts';
+export {
+  COORDINATOR_PROTOCOL,
+  clusterTopic,
+  Libp2pNetwork,
+  type Libp2pNetworkOptions,
+  type NetworkStats,
+} from './network.ts';
+export * from './network-limits.ts';
+export type { Peer, PeerNetworkOptions, PeerOptions, PeerReplicationOptions, PeerRole } from './peer.ts';
+export { type PeerSlotMapOptions, SLOT_COPY_JOB_KIND } from './peer-slot-map.ts';
+export {
+  REPAIR_PERIODS_DEFAULT,
+  type RepairPeriods,
+  RepairScheduler,
+  type RepairTaskName,
+  type RepairTaskStats,
+} from './repair-scheduler.ts';
+export {
+  Libp2pReplicaTransport,
+  type ReplicaTransportOptions,
+  type ReplicaTransportStats,
+} from './replica-transport.ts';
+export type { SlotCopyReport } from './slot-copy.ts';
