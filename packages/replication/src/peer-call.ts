@@ -12,7 +12,7 @@
  */
 
 import type { LamportClock } from '@tessera/core';
-import { BadFrameError, RemoteReplicaError } from './errors.ts';
+import { RemoteReplicaError } from './errors.ts';
 import { decodeReply, encodeRequest, type OpResult, type ReplicaOp } from './frames.ts';
 import { frameBytesMax, opsPerFrameMax } from './limits.ts';
 import { nextTurn } from './next-turn.ts';
@@ -69,39 +69,45 @@ export function createPeerCaller(
 ): PeerCaller {
   const queues = new Map<string, Queue>();
 
-  async function send(peer: PeerId, ops: readonly ReplicaOp[], timeout: number): Promise<OpResult[]> {
-    const frame = encodeRequest(clock.tick(), ops);
+  async function send(peer: PeerId, ops: readonly ReplicaOp[], frame: Uint8Array, timeout: number) {
     const replyBytes = await transport.request(peer, frame, { timeoutMs: timeout });
     const reply = decodeReply(replyBytes, ops.length);
     clock.receive(reply.clock);
     if ('error' in reply) throw new RemoteReplicaError(peer, reply.error.code, reply.error.message);
-    return reply.results.map((raw, i) => resultFromWire(ops[i]!, raw, `results[${i}]`));
+    return reply.results;
   }
 
   /** Sends one group of calls as one frame and hands each caller its slice of the results. */
   async function sendGroup(queue: Queue, group: readonly Pending[]): Promise<void> {
-    if (group.length === 1) {
-      const only = group[0]!;
-      await send(queue.peer, only.ops, queue.timeoutMs).then(only.resolve, only.reject);
+    const ops = group.length === 1 ? group[0]!.ops : group.flatMap((pending) => pending.ops);
+    let frame: Uint8Array;
+    try {
+      frame = encodeRequest(clock.tick(), ops);
+    } catch (error) {
+      // An estimate that missed the frame limit (nothing was sent): send each call alone, so one big call fails alone.
+      if (group.length > 1) await Promise.all(group.map((pending) => sendGroup(queue, [pending])));
+      else group[0]!.reject(error);
       return;
     }
-    const ops = group.flatMap((pending) => pending.ops);
-    let results: OpResult[];
+    let results: readonly unknown[];
     try {
-      results = await send(queue.peer, ops, queue.timeoutMs);
+      results = await send(queue.peer, ops, frame, queue.timeoutMs);
     } catch (error) {
-      // An estimate that missed the frame limit: send each call alone, so one big call fails alone.
-      if (error instanceof BadFrameError && !(error instanceof RemoteReplicaError)) {
-        await Promise.all(group.map((pending) => sendGroup(queue, [pending])));
-        return;
-      }
       for (const pending of group) pending.reject(error);
       return;
     }
+    // Checked per caller: a malformed result fails only the call it belongs to.
     let at = 0;
     for (const pending of group) {
-      pending.resolve(results.slice(at, at + pending.ops.length));
+      const first = at;
       at += pending.ops.length;
+      try {
+        pending.resolve(
+          pending.ops.map((op, i) => resultFromWire(op, results[first + i], `results[${first + i}]`)),
+        );
+      } catch (error) {
+        pending.reject(error);
+      }
     }
   }
 
