@@ -9,7 +9,7 @@
  * Every write is durable (the Store's default).
  */
 
-import { decodeValue, encodeKey, encodeValue, keyPrefix } from '@tessera/core';
+import { decodeValue, encodeKey, encodeValue, keyPrefix, LimitExceededError } from '@tessera/core';
 import type { BatchOp, Store } from '@tessera/storage';
 import { bucketFanout, bucketOf, bucketRange, keyHash } from './buckets.ts';
 import { compareBytes, Hash64 } from './bytes.ts';
@@ -56,7 +56,8 @@ export interface Hint {
   readonly createdMs: number;
 }
 
-function slotIndexKey(slot: number, key: Uint8Array): Uint8Array {
+/** The slot-index key of `key`: anti-entropy scans a slot's keys through it. */
+export function slotIndexKey(slot: number, key: Uint8Array): Uint8Array {
   return encodeKey('S', [SLOT_INDEX, slot, keyHash(key), key]);
 }
 
@@ -95,6 +96,26 @@ function corrupt<T>(what: string, read: () => T): T {
       throw new CorruptRecordError(`${what}: ${error.message}`);
     throw error;
   }
+}
+
+/** The stored bytes of one hint. */
+export function hintValue(
+  target: string,
+  key: Uint8Array,
+  slot: number,
+  record: ReplicaRecord,
+  seq: number,
+  createdMs: number,
+): Uint8Array {
+  return encodeValue({
+    v: REPLICA_FORMAT_VERSION,
+    t: target,
+    q: seq,
+    k: key,
+    s: slot,
+    r: recordToWire(record),
+    c: createdMs,
+  });
 }
 
 /** The replication view of one local Store. */
@@ -156,6 +177,7 @@ export class ReplicaStore {
    * invalidation per slot instead of one per write.
    */
   putRecord(key: Uint8Array, slot: number, record: ReplicaRecord): Promise<void> {
+    const bytes = this.checkRecord(key, slot, record);
     const winner = winnerOf(record);
     const index = {
       k: key,
@@ -164,9 +186,25 @@ export class ReplicaStore {
       t: isTombstoneOnly(record) ? winner.value.mintedMs : null,
     };
     return this.#write(slot, [
-      { type: 'put', key, value: encodeValue({ v: REPLICA_FORMAT_VERSION, s: recordToWire(record) }) },
+      { type: 'put', key, value: bytes },
       { type: 'put', key: slotIndexKey(slot, key), value: encodeValue(index) },
     ]);
+  }
+
+  /**
+   * The stored bytes of `record`; throws `LimitExceededError` (and writes
+   * nothing) when they or the key's slot-index key exceed the store's limits,
+   * e.g. when merging concurrent siblings grows a record past the value limit.
+   */
+  checkRecord(key: Uint8Array, slot: number, record: ReplicaRecord): Uint8Array {
+    const { keyBytesMax, valueBytesMax } = this.store.limits;
+    if (key.length > keyBytesMax) throw new LimitExceededError('keyBytesMax', keyBytesMax, key.length);
+    const indexBytes = slotIndexKey(slot, key).length;
+    if (indexBytes > keyBytesMax) throw new LimitExceededError('keyBytesMax', keyBytesMax, indexBytes);
+    const bytes = encodeValue({ v: REPLICA_FORMAT_VERSION, s: recordToWire(record) });
+    if (bytes.length > valueBytesMax)
+      throw new LimitExceededError('valueBytesMax', valueBytesMax, bytes.length);
+    return bytes;
   }
 
   /** Removes the record and its index entry (tombstone reaping). */
@@ -397,15 +435,7 @@ export class ReplicaStore {
     this.#hintCount += 1;
     this.#hintSeq += 1;
     const seq = this.#hintSeq;
-    const value = encodeValue({
-      v: REPLICA_FORMAT_VERSION,
-      t: target,
-      q: seq,
-      k: key,
-      s: slot,
-      r: recordToWire(record),
-      c: createdMs,
-    });
+    const value = hintValue(target, key, slot, record, seq, createdMs);
     try {
       await this.store.put(encodeKey('S', [HINT, target, seq]), value);
     } catch (error) {

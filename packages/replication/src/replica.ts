@@ -132,6 +132,8 @@ export class ReplicaService {
             },
             ...(op.context ? { context: op.context } : {}),
           });
+          // Checked before the record leaves: a merge of concurrent siblings may outgrow the store.
+          store.checkRecord(op.key, op.slot, record);
           const durable = store.putRecord(op.key, op.slot, record);
           onMinted?.(record);
           await durable;

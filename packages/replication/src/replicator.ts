@@ -28,17 +28,12 @@ import type { ReplicatorContext } from './context.ts';
 import { IdempotencyKeyConflictError, QuorumNotReachedError, ReplicatorClosedError } from './errors.ts';
 import type { IdempotentResult, ReplicaOp } from './frames.ts';
 import { type HintReplayReport, replayHints, storeHint } from './hints.ts';
-import {
-  defaultReplicatorLimits,
-  idempotencyKeyLengthMax,
-  keyBytesMax,
-  type ReplicatorLimits,
-  valueBytesMax,
-} from './limits.ts';
+import { defaultReplicatorLimits, idempotencyKeyLengthMax, type ReplicatorLimits } from './limits.ts';
 import { createPeerCaller, type PeerCaller } from './peer-call.ts';
 import type { Placement } from './placement.ts';
 import { type ReapReport, reapTombstones } from './reaper.ts';
 import { losersOf, merge, type ReplicaRecord, type Sibling, versionHash, winnerOf } from './record.ts';
+import { checkRecordInput, type RecordLimits, recordLimitsOf } from './record-limits.ts';
 import { contentHash, ReplicaService } from './replica.ts';
 import { ReplicaStore } from './replica-store.ts';
 import type { PeerId, ReplicaTransport } from './transport.ts';
@@ -147,6 +142,12 @@ export class Replicator {
   /** The actor id this replica mints versions as. */
   readonly actor: string;
   readonly clock: LamportClock;
+  /**
+   * Largest key and value `put` accepts: the local store's limits minus the
+   * replication wrapper (record envelope, version context, slot index, hint).
+   * Owners are expected to run stores with the same limits.
+   */
+  readonly limits: RecordLimits;
   #closed = false;
 
   /** Opens a Replicator: counts stored hints and registers the frame handler. */
@@ -175,6 +176,7 @@ export class Replicator {
         `peer id plus incarnation must be at most ${REPLICA_ID_LENGTH_MAX} chars`,
       );
     }
+    this.limits = recordLimitsOf(options.store.limits);
     this.#replicaStore = new ReplicaStore(options.store, (key) => this.#replicationFactorOf(key));
     this.#replica = new ReplicaService({
       store: this.#replicaStore,
@@ -241,7 +243,7 @@ export class Replicator {
     if (this.#closed) throw new ReplicatorClosedError();
     if (!(key instanceof Uint8Array) || key.length === 0)
       throw new InvalidArgumentError('key must be non-empty bytes');
-    if (key.length > keyBytesMax) throw new LimitExceededError('keyBytesMax', keyBytesMax, key.length);
+    checkRecordInput(this.limits, key, null);
   }
 
   #track<T>(promise: Promise<T>): Promise<T> {
@@ -257,8 +259,7 @@ export class Replicator {
   async put(key: Uint8Array, value: Uint8Array, options: WriteOptions = {}): Promise<WriteResult> {
     this.#checkKey(key);
     if (!(value instanceof Uint8Array)) throw new InvalidArgumentError('value must be bytes');
-    if (value.length > valueBytesMax)
-      throw new LimitExceededError('valueBytesMax', valueBytesMax, value.length);
+    checkRecordInput(this.limits, key, value);
     return this.#write(key, value, options);
   }
 
@@ -328,6 +329,8 @@ export class Replicator {
       if (!result) continue;
       if (!result.ok) {
         if (result.code === 'ERR_IDEMPOTENCY_KEY_CONFLICT') throw new IdempotencyKeyConflictError(ik ?? '');
+        // The merged record outgrew the owner's store: retrying elsewhere or later cannot help.
+        if (result.code === 'ERR_LIMIT_EXCEEDED') throw limitErrorOf(result.message);
         continue;
       }
       if ('duplicate' in result && result.duplicate) return this.#duplicateResult(result.duplicate);
@@ -602,4 +605,11 @@ function checkContext(context: unknown): VersionVector {
 function runGuarded<T>(replicator: Replicator, task: () => Promise<T>): Promise<T> {
   if (replicator.closed) return Promise.reject(new ReplicatorClosedError());
   return task();
+}
+
+/** Rebuilds a remote owner's `LimitExceededError` from its message (`<limit> exceeded: <actual> > <max>`). */
+function limitErrorOf(message: string): LimitExceededError {
+  const match = /^(\w+) exceeded: (\d+) > (\d+)$/.exec(message);
+  if (!match) return new LimitExceededError('valueBytesMax', 0, 0);
+  return new LimitExceededError(match[1]!, Number(match[3]), Number(match[2]));
 }
