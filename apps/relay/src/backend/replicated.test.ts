@@ -163,6 +163,24 @@ describe('RESP over the replicated store', () => {
     expect(await two.get('io:db')).toBe('three');
   });
 
+  it('a value or key over the replicated bound is -ERR …exceeded (not TRYAGAIN), and nothing is written', async () => {
+    const one = client(a.server.port);
+    const two = client(b.server.port);
+    await Promise.all([one.connect(), two.connect()]);
+    // Under the store's 1 MiB and 1024-byte limits, but over them once wrapped in the replica record and slot index.
+    await expect(one.set('big:v', Buffer.alloc(1024 * 1024 - 100, 1))).rejects.toThrow(
+      /^ERR valueBytesMax exceeded: \d+ > \d+$/,
+    );
+    await expect(one.set(Buffer.alloc(1010, 0x6b), 'v')).rejects.toThrow(
+      /^ERR keyBytesMax exceeded: \d+ > \d+$/,
+    );
+    expect(await two.get('big:v')).toBe(null);
+    // A read of a key no write can store is refused the same way.
+    await expect(two.get(Buffer.alloc(1010, 0x6b))).rejects.toThrow(/^ERR keyBytesMax exceeded/);
+    const onC = (await c.call({ cmd: 'get', key: 'big:v' })) as { found: boolean };
+    expect(onC.found).toBe(false);
+  });
+
   it('SET EX/PX/EXAT and KEEPTTL are visible on another peer, and an expired key is gone there', async () => {
     const one = client(a.server.port);
     const two = client(b.server.port);

@@ -70,7 +70,12 @@ function plainBytes(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** A quorum miss becomes the client's TRYAGAIN; everything else goes up unchanged. */
+/**
+ * A quorum miss becomes the client's TRYAGAIN; everything else goes up
+ * unchanged: a key or value over the replicated bound is a
+ * `LimitExceededError`, which the dispatcher answers `-ERR <limit> exceeded: …`,
+ * so clients do not retry a write that can never succeed.
+ */
 function translate(error: unknown): never {
   if (error instanceof TesseraError && error.code === QUORUM_CODE) {
     const { acknowledged, required } = error as TesseraError & { acknowledged?: number; required?: number };
