@@ -36,6 +36,7 @@ export {
   winnerOf,
 } from './record.ts';
 export { recordFromWire, recordToWire } from './record-codec.ts';
+export { checkRecordInput, escapedKeyBytes, type RecordLimits, recordLimitsOf } from './record-limits.ts';
 export { REPLICA_FORMAT_VERSION } from './replica-store.ts';
 export {
   type ReadOptions,

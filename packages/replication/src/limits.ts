@@ -8,9 +8,9 @@ import { CLOCK_JUMP_MAX_DEFAULT } from '@tessera/core';
 export const frameBytesMax = 4 * 1024 * 1024;
 /** Most operations (or results) in one frame. */
 export const opsPerFrameMax = 256;
-/** Largest record key accepted from a caller or a peer. */
+/** Largest record key a frame may carry; callers are bounded tighter by `Replicator.limits` (from the store). */
 export const keyBytesMax = 2048;
-/** Largest value accepted from a caller or a peer. */
+/** Largest value a frame may carry; callers are bounded tighter by `Replicator.limits` (from the store). */
 export const valueBytesMax = 1024 * 1024;
 /** Longest idempotency key, in UTF-16 units. */
 export const idempotencyKeyLengthMax = 200;
