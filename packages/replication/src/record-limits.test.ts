@@ -97,4 +97,34 @@ describe('record limits derived from the store', () => {
     expect(read.value).toEqual(new Uint8Array(size).fill(1));
     expect(read.siblings).toHaveLength(0);
   });
+
+  it('report an owner whose merge outgrows its store as LimitExceededError, not a quorum miss', async () => {
+    const key = new TextEncoder().encode('diverged');
+    const size = Math.floor(cluster.at('peer-0').limits.valueBytesMax * 0.6);
+    // peer-2 misses the first version (down, hint not replayed), so it mints the second alone without trouble.
+    cluster.network.stop('peer-2');
+    cluster.placement.markDown('peer-2');
+    await cluster.at('peer-0').put(key, new Uint8Array(size).fill(1));
+    cluster.network.resume('peer-2');
+    cluster.placement.markUp('peer-2');
+    const held = [
+      await entryCount(cluster.stores.get('peer-0')!),
+      await entryCount(cluster.stores.get('peer-1')!),
+    ];
+    const error = await cluster
+      .at('peer-2')
+      .put(key, new Uint8Array(size).fill(2), { context: {} })
+      .catch((e: unknown) => e);
+    expect(error).not.toBeInstanceOf(QuorumNotReachedError);
+    expect(error).toBeInstanceOf(LimitExceededError);
+    expect(error).toMatchObject({
+      limit: 'valueBytesMax',
+      max: cluster.stores.get('peer-0')!.limits.valueBytesMax,
+    });
+    // The owners holding the first version refused the merge and wrote nothing.
+    expect([
+      await entryCount(cluster.stores.get('peer-0')!),
+      await entryCount(cluster.stores.get('peer-1')!),
+    ]).toEqual(held);
+  });
 });

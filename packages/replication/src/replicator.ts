@@ -304,6 +304,11 @@ export class Replicator {
       | { minter: PeerId; record: ReplicaRecord; acknowledged: PeerId[]; minterHolds: boolean }
       | undefined;
     const othersOf = (minter: PeerId) => owners.filter((peer) => peer !== minter);
+    // An owner whose merge outgrew its store: the write can never reach quorum there, retried or not.
+    let refusal: LimitExceededError | undefined;
+    const onRefused = (error: LimitExceededError) => {
+      refusal ??= error;
+    };
     for (const peer of mintOrder) {
       let result: Awaited<ReturnType<PeerCaller['call']>>[number] | undefined;
       // Minting here: the other owners get the record while this replica's own write is in flight.
@@ -313,7 +318,7 @@ export class Replicator {
         if (peer === this.selfId) {
           result = await this.#replica.execute(mintOp, (record) => {
             early = record;
-            fanOut = this.#fanOut(key, slot, record, othersOf(peer), required - 1);
+            fanOut = this.#fanOut(key, slot, record, othersOf(peer), required - 1, onRefused);
           });
         } else {
           [result] = await this.#caller.call(peer, [mintOp]);
@@ -336,7 +341,7 @@ export class Replicator {
       if ('duplicate' in result && result.duplicate) return this.#duplicateResult(result.duplicate);
       if ('record' in result && result.record) {
         const acknowledged = await (fanOut ??
-          this.#fanOut(key, slot, result.record, othersOf(peer), required - 1));
+          this.#fanOut(key, slot, result.record, othersOf(peer), required - 1, onRefused));
         minted = { minter: peer, record: result.record, acknowledged, minterHolds: true };
         break;
       }
@@ -345,7 +350,7 @@ export class Replicator {
     const { minter, record, acknowledged, minterHolds } = minted;
     const holders = minterHolds ? [minter, ...acknowledged] : acknowledged;
     const total = holders.length;
-    if (total < required) throw new QuorumNotReachedError(required, total);
+    if (total < required) throw refusal ?? new QuorumNotReachedError(required, total);
     const version = versionOf(winnerOf(record));
     if (ik !== null) {
       const remembered: IdempotentResult = {
@@ -376,7 +381,14 @@ export class Replicator {
    * that are down or fail get a durable hint (in the background once the
    * quorum is in).
    */
-  #fanOut(key: Uint8Array, slot: number, record: ReplicaRecord, peers: readonly PeerId[], needed: number) {
+  #fanOut(
+    key: Uint8Array,
+    slot: number,
+    record: ReplicaRecord,
+    peers: readonly PeerId[],
+    needed: number,
+    onRefused: (error: LimitExceededError) => void,
+  ) {
     return new Promise<PeerId[]>((resolve) => {
       const acked: PeerId[] = [];
       let settled = 0;
@@ -395,6 +407,12 @@ export class Replicator {
               const [result] = await this.#caller.call(peer, [{ op: 'apply', key, slot, record }]);
               if (result?.ok) {
                 acked.push(peer);
+                return;
+              }
+              if (result?.code === 'ERR_LIMIT_EXCEEDED') {
+                // A hint would be refused the same way; anti-entropy meets the same bound.
+                onRefused(limitErrorOf(result.message));
+                this.#context.markUnderReplicated(slot, peer);
                 return;
               }
             } catch {
