@@ -127,4 +127,18 @@ describe('record limits derived from the store', () => {
       await entryCount(cluster.stores.get('peer-1')!),
     ]).toEqual(held);
   });
+
+  it('refuse an idempotency key that, with this key, would not fit a store key, writing nothing', async () => {
+    const replicator = cluster.at('peer-0');
+    const key = new Uint8Array(replicator.limits.keyBytesMax).fill(0x61);
+    const error = await replicator
+      .put(key, new Uint8Array([1]), { idempotencyKey: 'é'.repeat(100) })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LimitExceededError);
+    expect(error).toMatchObject({ limit: 'idempotencyKeyBytesMax' });
+    expect(await totalEntries(cluster)).toBe(0);
+    const short = new TextEncoder().encode('short');
+    await replicator.put(short, new Uint8Array([1]), { idempotencyKey: 'é'.repeat(100) });
+    expect((await cluster.at('peer-1').get(short)).value).toEqual(new Uint8Array([1]));
+  });
 });

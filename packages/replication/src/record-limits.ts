@@ -6,7 +6,7 @@ import { encodeValue, LimitExceededError, REPLICA_ID_LENGTH_MAX, type VersionVec
 import { versionVectorEntriesMax } from './limits.ts';
 import type { ReplicaRecord } from './record.ts';
 import { recordToWire } from './record-codec.ts';
-import { hintValue, REPLICA_FORMAT_VERSION, slotIndexKey } from './replica-store.ts';
+import { hintValue, idempotencyStoreKey, REPLICA_FORMAT_VERSION, slotIndexKey } from './replica-store.ts';
 
 /** Bounds a caller's key and value must respect so every owner's store accepts the record. */
 export interface RecordLimits {
@@ -74,4 +74,16 @@ export function checkRecordInput(limits: RecordLimits, key: Uint8Array, value: U
   if (value !== null && value.length > limits.valueBytesMax) {
     throw new LimitExceededError('valueBytesMax', limits.valueBytesMax, value.length);
   }
+}
+
+/**
+ * Throws `LimitExceededError('idempotencyKeyBytesMax', …)` when the
+ * idempotency record of (`key`, `idempotencyKey`) would not fit a store key
+ * of `storeKeyBytesMax`: the room left depends on the key's length.
+ */
+export function checkIdempotencyKey(storeKeyBytesMax: number, key: Uint8Array, idempotencyKey: string): void {
+  const wrapper = idempotencyStoreKey(key, '').length;
+  const actual = idempotencyStoreKey(key, idempotencyKey).length - wrapper;
+  const max = storeKeyBytesMax - wrapper;
+  if (actual > max) throw new LimitExceededError('idempotencyKeyBytesMax', Math.max(0, max), actual);
 }

@@ -98,6 +98,11 @@ function corrupt<T>(what: string, read: () => T): T {
   }
 }
 
+/** The store key of the idempotency record of (`key`, `idempotencyKey`). */
+export function idempotencyStoreKey(key: Uint8Array, idempotencyKey: string): Uint8Array {
+  return encodeKey('S', [IDEMPOTENCY, key, idempotencyKey]);
+}
+
 /** The stored bytes of one hint. */
 export function hintValue(
   target: string,
@@ -385,7 +390,7 @@ export class ReplicaStore {
   // Idempotency records.
 
   #idempotencyKey(key: Uint8Array, idempotencyKey: string): Uint8Array {
-    return encodeKey('S', [IDEMPOTENCY, key, idempotencyKey]);
+    return idempotencyStoreKey(key, idempotencyKey);
   }
 
   /** The remembered result, or undefined when absent or expired (an expired one is deleted). */

@@ -33,7 +33,7 @@ import { createPeerCaller, type PeerCaller } from './peer-call.ts';
 import type { Placement } from './placement.ts';
 import { type ReapReport, reapTombstones } from './reaper.ts';
 import { losersOf, merge, type ReplicaRecord, type Sibling, versionHash, winnerOf } from './record.ts';
-import { checkRecordInput, type RecordLimits, recordLimitsOf } from './record-limits.ts';
+import { checkIdempotencyKey, checkRecordInput, type RecordLimits, recordLimitsOf } from './record-limits.ts';
 import { contentHash, ReplicaService } from './replica.ts';
 import { ReplicaStore } from './replica-store.ts';
 import type { PeerId, ReplicaTransport } from './transport.ts';
@@ -148,6 +148,7 @@ export class Replicator {
    * Owners are expected to run stores with the same limits.
    */
   readonly limits: RecordLimits;
+  readonly #storeKeyBytesMax: number;
   #closed = false;
 
   /** Opens a Replicator: counts stored hints and registers the frame handler. */
@@ -177,6 +178,7 @@ export class Replicator {
       );
     }
     this.limits = recordLimitsOf(options.store.limits);
+    this.#storeKeyBytesMax = options.store.limits.keyBytesMax;
     this.#replicaStore = new ReplicaStore(options.store, (key) => this.#replicationFactorOf(key));
     this.#replica = new ReplicaService({
       store: this.#replicaStore,
@@ -274,6 +276,7 @@ export class Replicator {
     if (ik !== null && (typeof ik !== 'string' || ik.length === 0 || ik.length > idempotencyKeyLengthMax)) {
       throw new InvalidArgumentError(`idempotencyKey must be a string of 1..${idempotencyKeyLengthMax}`);
     }
+    if (ik !== null) checkIdempotencyKey(this.#storeKeyBytesMax, key, ik);
     const context = options.context === undefined ? null : checkContext(options.context);
     const slot = this.#slotOf(key, options.routingKey);
     const { owners, settings } = this.#ownersOf(key, slot);
