@@ -60,6 +60,9 @@ export const DEFAULT_SLOT_MAP_TIMING: SlotMapTiming = {
   checkPeriodMs: 5000,
 };
 
+/** Failed catch-up rounds with one peer after which the automatic proposer stops waiting for it. */
+export const catchUpAttemptsMax = 3;
+
 /** A change in flight, as replication sees it: the map now, the map being prepared, and this peer's part. */
 export interface PendingChange {
   readonly proposal: ProposalId;
@@ -215,6 +218,10 @@ export function createSlotMap(options: SlotMapOptions): SlotMapService {
   let hold: { id: ProposalId; untilMs: number; controller: AbortController } | null = null;
   /** Proposals this peer has already answered. */
   const answered = new Set<string>();
+  /** Peers this peer finished a catch-up round with since `start`, and failed rounds per peer. */
+  const synced = new Set<PeerIdString>();
+  const syncFailures = new Map<PeerIdString, number>();
+  let catchingUp = false;
 
   const schedule = (fn: () => void, delayMs: number): TimerHandle => {
     const handle = timers.setTimeout(() => {
@@ -520,8 +527,66 @@ export function createSlotMap(options: SlotMapOptions): SlotMapService {
     return ups[0] === me;
   };
 
+  /**
+   * Up owners whose log may hold slot-map messages this peer lacks: not
+   * caught up with since start, and advertising a different log. A map
+   * committed before this peer joined reaches it only through catch-up
+   * (gossip is live only), so proposing before that builds on a stale map.
+   */
+  const unsyncedOwners = (): PeerIdString[] => {
+    const mine = coordinator.logSummary();
+    return coordinator
+      .members()
+      .filter(
+        (m) =>
+          m.id !== me &&
+          m.role === 'owner' &&
+          m.status === 'up' &&
+          m.liveness === 'alive' &&
+          !synced.has(m.id) &&
+          (syncFailures.get(m.id) ?? 0) < catchUpAttemptsMax &&
+          (m.state.log.count !== mine.count || m.state.log.hash !== mine.hash),
+      )
+      .map((m) => m.id);
+  };
+
+  /** Catches up with `peers` off the queue (pulled messages come back through `onMessage`), then checks again. */
+  const catchUp = async (peers: readonly PeerIdString[]) => {
+    if (catchingUp) return;
+    catchingUp = true;
+    try {
+      for (const peer of peers) {
+        if (!running) return;
+        try {
+          // Bounded: a round that never answers must not stop this peer from proposing.
+          let timer: TimerHandle | null = null;
+          const timedOut = new Promise<never>((_, reject) => {
+            timer = schedule(() => reject(new Error('catch-up round timed out')), timing.prepareTimeoutMs);
+          });
+          try {
+            await Promise.race([coordinator.syncWith(peer), timedOut]);
+          } finally {
+            cancel(timer);
+          }
+          synced.add(peer);
+        } catch (error) {
+          syncFailures.set(peer, (syncFailures.get(peer) ?? 0) + 1);
+          logger.debug('slot map: catch-up before proposing failed', { peer, error: String(error) });
+        }
+      }
+    } finally {
+      catchingUp = false;
+    }
+    requestCheck(0);
+  };
+
   const check = async () => {
     if (!running || !auto || mine || !designated()) return;
+    const behind = unsyncedOwners();
+    if (behind.length > 0) {
+      void catchUp(behind);
+      return;
+    }
     try {
       await propose(replicasDefault, false);
     } catch (error) {
@@ -591,6 +656,7 @@ export function createSlotMap(options: SlotMapOptions): SlotMapService {
       unsubscribe = [
         coordinator.on('message', onMessage),
         coordinator.on('member', () => requestCheck(timing.settleMs)),
+        coordinator.on('synced', ({ peer }) => synced.add(peer)),
       ];
       for await (const message of coordinator.messages()) ingest(message);
       await queue.run(async () => {

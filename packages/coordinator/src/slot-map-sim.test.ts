@@ -38,11 +38,16 @@ class Harness {
   readonly nodes = new Map<string, Node>();
   readonly rng: Prng;
   readonly #auto: boolean;
+  readonly #slotTiming: typeof slotTiming;
 
-  constructor(seed: number, options: { auto?: boolean; dropRate?: number } = {}) {
+  constructor(
+    seed: number,
+    options: { auto?: boolean; dropRate?: number; slotTiming?: Partial<typeof slotTiming> } = {},
+  ) {
     this.sim = new Simulation({ seed, delayMsMin: 1, delayMsMax: 40, dropRate: options.dropRate ?? 0.02 });
     this.rng = this.sim.fork();
     this.#auto = options.auto ?? true;
+    this.#slotTiming = { ...slotTiming, ...options.slotTiming };
   }
 
   async add(id: string): Promise<Node> {
@@ -63,7 +68,7 @@ class Harness {
       store: peer.store,
       replicas: 3,
       auto: this.#auto,
-      timing: slotTiming,
+      timing: this.#slotTiming,
     });
     const node = { id, peer, coordinator, slotMap };
     this.nodes.set(id, node);
@@ -350,5 +355,73 @@ describe('slot map protocol in simulation', () => {
       `seed ${seed}`,
     ).toBeGreaterThan(0);
     await h.stop();
+  });
+
+  it('owners that join after a commit install the committed map before proposing, and all end on one map', async () => {
+    const base = simulationSeed();
+    // The race is seed dependent: three runs make a stale proposal show up without the catch-up gate.
+    for (const seed of [base, base + 1, base + 2]) {
+      console.log(`slot map late join: seed ${seed} (TESSERA_SIM_SEED=${base} replays)`);
+      // A settle shorter than a state round trip: the joiners' proposer decides
+      // before the first owner's state (after it pulled their log) could make it pull.
+      const settleMs = 300;
+      const h = new Harness(seed, { slotTiming: { settleMs } });
+      // The joiners sort before the first owner, so they become the designated proposer once up.
+      const first = 'p09';
+      const late = ['p01', 'p02'];
+      await h.add(first);
+      await h.start([first]);
+      const alone = await h.sim.runUntil(() => h.agreed([first]), { timeMsMax: 30_000, checkEveryMs: 250 });
+      expect(alone, `seed ${seed}: the first owner did not commit a map alone`).toBe(true);
+      const committedAlone = h.map();
+      expect(mapOwners(committedAlone), `seed ${seed}`).toEqual([first]);
+      // Let the commit settle well past any gossip before the others appear.
+      await h.sim.runFor(slotTiming.checkPeriodMs * 3);
+
+      const stale: string[] = [];
+      const proposedBy = new Map<string, number>();
+      for (const id of late) {
+        const node = await h.add(id);
+        node.slotMap.on('prepare', ({ proposal }) => {
+          if (proposal.id[1] !== id) return;
+          proposedBy.set(id, (proposedBy.get(id) ?? 0) + 1);
+          // Once it has heard of the first owner, its proposals must build on the newest committed map.
+          // (Before that it cannot know a map exists; the fold's tie-break settles such a race.)
+          if (!node.coordinator.members().some((m) => m.id === first)) return;
+          const newest = Math.max(...h.running().map((n) => n.slotMap.map.epoch));
+          if (proposal.epoch <= newest)
+            stale.push(`${id} proposed epoch ${proposal.epoch}, newest ${newest}`);
+        });
+      }
+      // Real joiners start their coordinator before dialing anyone and are busy
+      // (jobs, repair) before they reach the first owner: they come up without
+      // its log, and holding more messages than it, so its state alone does not
+      // make them pull.
+      h.sim.partition([[first], late]);
+      await h.start(late);
+      for (const id of late) {
+        for (let i = 0; i < 20; i++) {
+          await h.nodes
+            .get(id)!
+            .coordinator.publish({ messageType: 'note', eventType: 'busy', payload: { i } });
+        }
+      }
+      // Healed well inside the settle time, so nothing is proposed while the first owner is out of sight.
+      await h.sim.runFor(50);
+      h.sim.heal();
+      const ok = await h.sim.runUntil(() => h.agreed([first, ...late]), {
+        timeMsMax: 60_000,
+        checkEveryMs: 250,
+      });
+      const heads = h
+        .running()
+        .map((n) => `${n.id}@${n.slotMap.map.epoch}:${mapOwners(n.slotMap.map).join(',')}`);
+      expect(ok, `seed ${seed}: heads ${heads.join(' ')}`).toBe(true);
+      expect(stale, `seed ${seed}`).toEqual([]);
+      expect(h.map().epoch, `seed ${seed}`).toBeGreaterThan(committedAlone.epoch);
+      expectBalanced(h.map());
+      expect(h.sim.errors, `seed ${seed}`).toEqual([]);
+      await h.stop();
+    }
   });
 });
