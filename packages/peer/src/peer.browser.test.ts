@@ -97,7 +97,7 @@ describe('browser peers', () => {
 
     // Nobody dials by hand: each browser publishes its /webrtc address in its
     // node state, and the member dialer connects to it.
-    const direct = await waitFor(
+    await waitFor(
       () =>
         b.libp2p
           .getConnections(a.libp2p.peerId)
@@ -107,19 +107,17 @@ describe('browser peers', () => {
           ),
       { what: 'a direct WebRTC connection between the browsers' },
     );
-    // Either browser may have dialed (the member dialers race); the dialer's address is the circuit one.
-    const dialed =
-      direct.direction === 'outbound'
-        ? direct
-        : a.libp2p
-            .getConnections(b.libp2p.peerId)
-            .find(
-              (c) =>
-                c.id !== undefined &&
-                c.direction === 'outbound' &&
-                c.remoteAddr.toString().includes('/webrtc'),
-            );
-    expect(dialed?.remoteAddr.toString()).toContain('/p2p-circuit/webrtc');
+    // Either browser may have dialed (the member dialers race), and the dialing side may list its
+    // connection a moment after the other side does: wait for it. Its address is the circuit one.
+    const dialed = await waitFor(
+      () =>
+        [...a.libp2p.getConnections(b.libp2p.peerId), ...b.libp2p.getConnections(a.libp2p.peerId)].find(
+          (c) =>
+            c.direction === 'outbound' && c.status === 'open' && c.remoteAddr.toString().includes('/webrtc'),
+        ),
+      { what: 'the dialing side of the WebRTC connection' },
+    );
+    expect(dialed.remoteAddr.toString()).toContain('/p2p-circuit/webrtc');
 
     await stopNodePeer(relay.id);
     await waitFor(

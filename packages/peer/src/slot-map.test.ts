@@ -84,7 +84,9 @@ async function threeOwners(cluster: string) {
       const onC = await c.call<ProcessSlotMap>({ cmd: 'slotMap' });
       return b.slotMap.map.epoch === map.epoch && onC.epoch === map.epoch;
     },
-    { what: 'a committed map over three owners on every peer', timeoutMs: 120_000, intervalMs: 200 },
+    // Usually seconds; under full-suite CPU contention an aborted round can hold owners for
+    // ackHoldMs (60 s) before the next proposal is acked (a known liveness cost, issue 5).
+    { what: 'a committed map over three owners on every peer', timeoutMs: 240_000, intervalMs: 200 },
   );
   return { a, b, c, seed, owners };
 }
@@ -121,7 +123,7 @@ describe('the slot map inside every peer', () => {
     expect(await a.get('from-client')).toMatchObject({ found: true, value: 'via a client' });
     // A client follows but never proposes or acks.
     expect(client.slotMap.stats()).toMatchObject({ proposed: 0, acked: 0 });
-  }, 240_000);
+  }, 360_000);
 
   it('a fourth owner joins under a write load: a new map commits, it owns a quarter, no acknowledged write is lost', async () => {
     const { a, b, c, seed } = await threeOwners('slotmap-join');
