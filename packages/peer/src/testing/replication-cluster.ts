@@ -31,10 +31,13 @@ export const testReplication: Omit<PeerReplicationOptions, 'slots'> = {
   limits: { requestTimeoutMs: 3000, repairTimeoutMs: 5000 },
 };
 
-// Short settle and check periods so a join commits within seconds; long
-// prepare timeouts so a slow copy on a loaded machine is not aborted.
+// A settle period long enough for every test peer (a child process is the slowest to start)
+// to be seen before the first proposal: a map committed before an owner joined can fail to
+// take that owner in (a known slot-map liveness bug, issue 5: the joiner's pre-ack copy keeps
+// failing and the proposer re-proposes in a loop). Long prepare timeouts so a slow copy on a
+// loaded machine is not aborted.
 export const testSlotMap: PeerSlotMapOptions = {
-  timing: { settleMs: 300, checkPeriodMs: 1000, prepareTimeoutMs: 30_000, ackHoldMs: 60_000 },
+  timing: { settleMs: 4000, checkPeriodMs: 1000, prepareTimeoutMs: 30_000, ackHoldMs: 60_000 },
 };
 
 /** The owners named anywhere in `map`, sorted. */
