@@ -8,6 +8,7 @@ import type { Peer } from './index.ts';
 import { type PeerProcess, spawnPeerProcess } from './testing/peer-process-control.ts';
 import {
   historyResult,
+  historyStep,
   startTestPeer,
   tcpAddress,
   testReplication,
@@ -30,19 +31,7 @@ function startLoad(history: History, clients: readonly { name: string; peer: Pee
     while (running) {
       const key = KEYS[(seq * 5 + c) % KEYS.length]!;
       const value = `${name}-${seq++}`;
-      const wrote = history.write(name, key, value);
-      try {
-        wrote((await peer.put(key, value)).version);
-      } catch (err) {
-        wrote(err as Error);
-      }
-      const readKey = KEYS[(seq * 7 + c) % KEYS.length]!;
-      const read = history.read(name, readKey);
-      try {
-        read(historyResult(await peer.get(readKey)));
-      } catch (err) {
-        read(err as Error);
-      }
+      await historyStep(history, name, peer, key, value, KEYS[(seq * 7 + c) % KEYS.length]!);
     }
   });
   return {

@@ -11,6 +11,7 @@ import { kvRecordKey, type Peer, routingKeyOfRecord, SLOT_COPY_JOB_KIND } from '
 import { type PeerProcess, spawnPeerProcess } from './testing/peer-process-control.ts';
 import {
   historyResult,
+  historyStep,
   startTestPeer,
   tcpAddress,
   testReplication,
@@ -143,19 +144,7 @@ describe('the slot map inside every peer', () => {
       while (running) {
         const key = keys[(seq * 5 + n * 11) % keys.length]!;
         const value = `${name}-${seq++}`;
-        const wrote = history.write(name, key, value);
-        try {
-          wrote((await peer.put(key, value)).version);
-        } catch (err) {
-          wrote(err as Error);
-        }
-        const readKey = keys[(seq * 7 + n) % keys.length]!;
-        const read = history.read(name, readKey);
-        try {
-          read(historyResult(await peer.get(readKey)));
-        } catch (err) {
-          read(err as Error);
-        }
+        await historyStep(history, name, peer, key, value, keys[(seq * 7 + n) % keys.length]!);
       }
     });
     cleanups.push(async () => {

@@ -7,6 +7,7 @@ export type { PeerProcessConfig } from './peer-process.ts';
 export { type PeerProcess, type PeerProcessEvent, spawnPeerProcess } from './peer-process-control.ts';
 export {
   historyResult,
+  historyStep,
   slotMapOwners,
   testReplication,
   testSlotMap,

@@ -6,6 +6,7 @@
  */
 import type { CoordinatorTiming, SlotMap } from '@tessera/coordinator';
 import type { ReadResult } from '@tessera/replication';
+import type { History } from '@tessera/replication/testing';
 import { openMemoryStore } from '@tessera/storage';
 import type { DataReadResult } from '../data.ts';
 import { createPeer } from '../index.ts';
@@ -136,4 +137,30 @@ export function historyResult(read: DataReadResult): ReadResult {
     answered: read.answered,
     required: read.required,
   };
+}
+
+/**
+ * One step of a client's load: put `key` = `value`, then get `readKey`, each
+ * recorded in `history` with its outcome (an error counts as not acknowledged).
+ */
+export async function historyStep(
+  history: History,
+  client: string,
+  peer: Pick<Peer, 'put' | 'get'>,
+  key: string,
+  value: string,
+  readKey: string,
+): Promise<void> {
+  const wrote = history.write(client, key, value);
+  try {
+    wrote((await peer.put(key, value)).version);
+  } catch (err) {
+    wrote(err as Error);
+  }
+  const read = history.read(client, readKey);
+  try {
+    read(historyResult(await peer.get(readKey)));
+  } catch (err) {
+    read(err as Error);
+  }
 }
