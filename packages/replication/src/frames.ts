@@ -7,7 +7,13 @@
  * before any of it is used; a bad frame is refused whole.
  */
 
-import { decodeValue, encodeValue, REPLICA_ID_LENGTH_MAX, type VersionVector } from '@tessera/core';
+import {
+  decodeValue,
+  encodeValue,
+  REPLICA_ID_LENGTH_MAX,
+  SLOT_COUNT,
+  type VersionVector,
+} from '@tessera/core';
 import { isBucket } from './buckets.ts';
 import { replicationFactorMax } from './consistency.ts';
 import { BadFrameError } from './errors.ts';
@@ -19,6 +25,7 @@ import {
   frameBytesMax,
   idempotencyKeyLengthMax,
   opsPerFrameMax,
+  scanEntriesPerPageMax,
   slotEntriesPerPageMax,
   valueBytesMax,
 } from './limits.ts';
@@ -100,7 +107,32 @@ export interface ReapOp {
   readonly versionHash: Bytes;
 }
 
-export type ReplicaOp = MintOp | ApplyOp | ReadOp | RememberOp | DigestsOp | ChildrenOp | EntriesOp | ReapOp;
+/**
+ * Return one page of the receiver's entries in [`start`, `end`) after
+ * `after`, of the slots set in the `slots` bitmap: derived entries (e.g.
+ * index entries) or the winning values of live records (`mode`).
+ */
+export interface ScanOp {
+  readonly op: 'scan';
+  readonly start: Bytes;
+  readonly end: Bytes;
+  readonly after: Bytes | null;
+  readonly limit: number;
+  /** `SLOT_COUNT` bits, slot s at bit s & 7 of byte s >> 3. */
+  readonly slots: Bytes;
+  readonly mode: 'derived' | 'records';
+}
+
+export type ReplicaOp =
+  | MintOp
+  | ApplyOp
+  | ReadOp
+  | RememberOp
+  | DigestsOp
+  | ChildrenOp
+  | EntriesOp
+  | ReapOp
+  | ScanOp;
 
 /** What a write returned, kept so a retry with the same idempotency key returns it again. */
 export interface IdempotentResult {
@@ -121,6 +153,11 @@ export type OpResult =
   | { readonly ok: true; readonly children: ReadonlyArray<readonly [Bytes, number]> }
   | { readonly ok: true; readonly entries: ReadonlyArray<readonly [Bytes, Bytes]>; readonly more: boolean }
   | { readonly ok: true; readonly reaped: boolean }
+  | {
+      readonly ok: true;
+      readonly scanned: ReadonlyArray<readonly [Bytes, Bytes]>;
+      readonly next: Bytes | null;
+    }
   | { readonly ok: false; readonly code: string; readonly message: string };
 
 /** A decoded request frame. */
@@ -299,6 +336,31 @@ function opFromWire(raw: unknown, path: string): ReplicaOp {
         key: checkKey(o.key, `${path}.key`),
         slot: checkSlot(o.slot, `${path}.slot`),
         versionHash: o.versionHash,
+      };
+    }
+    case 'scan': {
+      const limit = o.limit;
+      if (
+        typeof limit !== 'number' ||
+        !Number.isInteger(limit) ||
+        limit < 1 ||
+        limit > scanEntriesPerPageMax
+      ) {
+        throw new BadFrameError(`${path}.limit: 1..${scanEntriesPerPageMax}`);
+      }
+      if (!isBytes(o.slots) || o.slots.length !== SLOT_COUNT / 8) {
+        throw new BadFrameError(`${path}.slots: a bitmap of ${SLOT_COUNT / 8} bytes`);
+      }
+      if (o.mode !== 'derived' && o.mode !== 'records')
+        throw new BadFrameError(`${path}.mode: derived or records`);
+      return {
+        op: 'scan',
+        start: checkKey(o.start, `${path}.start`),
+        end: checkKey(o.end, `${path}.end`),
+        after: o.after === null ? null : checkKey(o.after, `${path}.after`),
+        limit,
+        slots: o.slots,
+        mode: o.mode,
       };
     }
     default:

@@ -37,7 +37,12 @@ export {
 } from './record.ts';
 export { recordFromWire, recordToWire } from './record-codec.ts';
 export { checkRecordInput, escapedKeyBytes, type RecordLimits, recordLimitsOf } from './record-limits.ts';
-export { REPLICA_FORMAT_VERSION } from './replica-store.ts';
+export {
+  type Derive,
+  type DerivedEntry,
+  REPLICA_FORMAT_VERSION,
+  type ScanEntry,
+} from './replica-store.ts';
 export {
   type ReadOptions,
   type ReadResult,
@@ -49,4 +54,5 @@ export {
   type WriteOptions,
   type WriteResult,
 } from './replicator.ts';
+export type { ScanRequest, ScanResult } from './scan.ts';
 export { type FrameHandler, type PeerId, REPLICATION_PROTOCOL, type ReplicaTransport } from './transport.ts';

@@ -22,6 +22,12 @@ export const versionVectorEntriesMax = 32;
 export const digestSlotsPerOpMax = 4096;
 /** Most (key, version hash) entries returned by one entries page: the bound on entries per exchange. */
 export const slotEntriesPerPageMax = 512;
+/** Most entries one scan page returns. */
+export const scanEntriesPerPageMax = 1024;
+/** A scan page stops once its keys and values pass this many bytes, so a reply stays well under `frameBytesMax`. */
+export const scanPageBytesMax = 512 * 1024;
+/** A scan page stops after looking at this many keys, even if most belonged to slots not asked for. */
+export const scanExaminedPerPageMax = 16 * 1024;
 /** Depth of the per-slot hash tree below the slot (level 0); level L has 16^L buckets. */
 export const bucketLevelsMax = 4;
 /** A differing bucket holding at most this many entries on both sides is compared entry by entry instead of split further. */

@@ -14,7 +14,7 @@
 import type { LamportClock } from '@tessera/core';
 import { RemoteReplicaError } from './errors.ts';
 import { decodeReply, encodeRequest, type OpResult, type ReplicaOp } from './frames.ts';
-import { frameBytesMax, opsPerFrameMax } from './limits.ts';
+import { frameBytesMax, opsPerFrameMax, scanPageBytesMax, valueBytesMax } from './limits.ts';
 import { nextTurn } from './next-turn.ts';
 import type { ReplicaService } from './replica.ts';
 import { resultFromWire } from './replies.ts';
@@ -56,6 +56,9 @@ function estimateBytes(op: ReplicaOp): number {
       for (const sibling of op.record) bytes += 512 + (sibling.value.bytes?.length ?? 0);
       return bytes;
     }
+    case 'scan':
+      // The reply dominates: coalescing packs few scans per frame so their replies stay under the frame bound.
+      return scanPageBytesMax + valueBytesMax;
     default:
       return 1024;
   }

@@ -12,7 +12,7 @@
 import { decodeValue, encodeKey, encodeValue, keyPrefix, LimitExceededError } from '@tessera/core';
 import type { BatchOp, Store } from '@tessera/storage';
 import { bucketFanout, bucketOf, bucketRange, keyHash } from './buckets.ts';
-import { compareBytes, Hash64 } from './bytes.ts';
+import { compareBytes, Hash64, toHex } from './bytes.ts';
 import { replicationFactorMax } from './consistency.ts';
 import { BadFrameError, CorruptRecordError } from './errors.ts';
 import { checkKey, checkSlot } from './frame-checks.ts';
@@ -29,6 +29,46 @@ const HINT = 'repl.hint';
 const IDEMPOTENCY = 'repl.idem';
 /** Above this many uncached slots, one scan of the whole slot index beats one scan per slot. */
 const slotScanOneByOneMax = 64;
+
+/** One entry derived from a record (e.g. a secondary-index entry), stored beside it in the same batch. */
+export interface DerivedEntry {
+  readonly key: Uint8Array;
+  readonly value: Uint8Array;
+}
+
+/**
+ * The entries a record implies, as a pure function of the key and the record
+ * (typically of its winning sibling). Called on every replica for every
+ * record write, so it must be deterministic; a throw counts as no entries.
+ */
+export type Derive = (key: Uint8Array, record: ReplicaRecord) => readonly DerivedEntry[];
+
+/** A derived entry or a record value returned by a replica scan. */
+export type ScanEntry = readonly [key: Uint8Array, value: Uint8Array];
+
+/** One page of a replica-side scan (see `ReplicaStore.scanPage`). */
+export interface ScanPageRequest {
+  readonly start: Uint8Array;
+  readonly end: Uint8Array;
+  /** Resume strictly after this key. */
+  readonly after: Uint8Array | null;
+  readonly limit: number;
+  /** Bitmap of `SLOT_COUNT` bits: only entries of these slots are returned. */
+  readonly slots: Uint8Array;
+  /** `derived`: derived entries; `records`: the winning value of each live record. */
+  readonly mode: 'derived' | 'records';
+}
+
+/** What `scanPage` returns: entries in key order, and where to resume (null: the range is exhausted). */
+export interface ScanPageResult {
+  readonly entries: ScanEntry[];
+  readonly next: Uint8Array | null;
+}
+
+/** Whether `slot` is set in a slot bitmap. */
+export function hasSlot(bitmap: Uint8Array, slot: number): boolean {
+  return ((bitmap[slot >> 3] ?? 0) & (1 << (slot & 7))) !== 0;
+}
 
 interface PendingWrite {
   readonly slot: number;
@@ -123,6 +163,17 @@ export function hintValue(
   });
 }
 
+/** A derived entry's value when `value` is one and its slot is in `slots`. */
+function derivedEntry(key: Uint8Array, value: Uint8Array, slots: Uint8Array): ScanEntry | undefined {
+  try {
+    const raw = decodeValue<{ v?: unknown; s?: unknown; d?: unknown }>(value);
+    if (raw?.v !== REPLICA_FORMAT_VERSION || typeof raw.s !== 'number' || !isBytes(raw.d)) return undefined;
+    return hasSlot(slots, raw.s) ? [key, raw.d] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The replication view of one local Store. */
 export class ReplicaStore {
   readonly store: Store;
@@ -134,14 +185,55 @@ export class ReplicaStore {
   readonly #replicationFactorOf: (key: Uint8Array) => number;
   /** Record writes waiting for this turn's batch. */
   #pending: PendingWrite[] = [];
+  readonly #derive: Derive | undefined;
 
   /**
    * @param replicationFactorOf N of a key's database (1..replicationFactorMax);
    * digests split keys by it. Default: every key counts for every N.
+   * @param derive Entries stored beside each record in the same batch (see `Derive`).
    */
-  constructor(store: Store, replicationFactorOf: (key: Uint8Array) => number = () => replicationFactorMax) {
+  constructor(
+    store: Store,
+    replicationFactorOf: (key: Uint8Array) => number = () => replicationFactorMax,
+    derive?: Derive,
+  ) {
     this.store = store;
     this.#replicationFactorOf = replicationFactorOf;
+    this.#derive = derive;
+  }
+
+  /** The derived entries of `record` that fit the store; a throwing `derive` gives none. */
+  #derived(key: Uint8Array, record: ReplicaRecord | undefined): readonly DerivedEntry[] {
+    if (!this.#derive || !record) return [];
+    try {
+      const { keyBytesMax } = this.store.limits;
+      return this.#derive(key, record).filter(
+        (entry) => entry.key instanceof Uint8Array && entry.key.length > 0 && entry.key.length <= keyBytesMax,
+      );
+    } catch {
+      return [];
+    }
+  }
+
+  /** Store ops that replace the derived entries of `before` with those of `after`. */
+  #derivedOps(
+    key: Uint8Array,
+    slot: number,
+    before: ReplicaRecord | undefined,
+    after: ReplicaRecord | undefined,
+  ) {
+    if (!this.#derive) return [];
+    const next = this.#derived(key, after);
+    const kept = new Set(next.map((entry) => toHex(entry.key)));
+    const ops: BatchOp[] = [];
+    for (const entry of this.#derived(key, before)) {
+      if (!kept.has(toHex(entry.key))) ops.push({ type: 'delete', key: entry.key });
+    }
+    for (const entry of next) {
+      const value = encodeValue({ v: REPLICA_FORMAT_VERSION, s: slot, d: entry.value });
+      if (value.length <= this.store.limits.valueBytesMax) ops.push({ type: 'put', key: entry.key, value });
+    }
+    return ops;
   }
 
   #nOf(key: Uint8Array): number {
@@ -181,7 +273,7 @@ export class ReplicaStore {
    * callers') share one durable store batch: one commit and one digest
    * invalidation per slot instead of one per write.
    */
-  putRecord(key: Uint8Array, slot: number, record: ReplicaRecord): Promise<void> {
+  putRecord(key: Uint8Array, slot: number, record: ReplicaRecord, before?: ReplicaRecord): Promise<void> {
     const bytes = this.checkRecord(key, slot, record);
     const winner = winnerOf(record);
     const index = {
@@ -193,6 +285,8 @@ export class ReplicaStore {
     return this.#write(slot, [
       { type: 'put', key, value: bytes },
       { type: 'put', key: slotIndexKey(slot, key), value: encodeValue(index) },
+      // Derived entries replace those of the record this one supersedes, atomically with it.
+      ...this.#derivedOps(key, slot, before, record),
     ]);
   }
 
@@ -212,11 +306,12 @@ export class ReplicaStore {
     return bytes;
   }
 
-  /** Removes the record and its index entry (tombstone reaping). */
-  deleteRecord(key: Uint8Array, slot: number): Promise<void> {
+  /** Removes the record, its index entry and the derived entries of `before` (tombstone reaping). */
+  deleteRecord(key: Uint8Array, slot: number, before?: ReplicaRecord): Promise<void> {
     return this.#write(slot, [
       { type: 'delete', key },
       { type: 'delete', key: slotIndexKey(slot, key) },
+      ...this.#derivedOps(key, slot, before, undefined),
     ]);
   }
 
@@ -232,12 +327,80 @@ export class ReplicaStore {
   async #flush(): Promise<void> {
     const writes = this.#pending;
     this.#pending = [];
-    const perBatch = Math.max(1, Math.floor(this.store.limits.batchOpsMax / 2));
-    await Promise.all(
-      Array.from({ length: Math.ceil(writes.length / perBatch) }, (_, i) =>
-        this.#commit(writes.slice(i * perBatch, (i + 1) * perBatch)),
-      ),
-    );
+    // Writes carry 2 ops plus their derived entries: pack whole writes up to the store's batch bound.
+    const groups: PendingWrite[][] = [];
+    let group: PendingWrite[] = [];
+    let ops = 0;
+    for (const write of writes) {
+      if (group.length > 0 && ops + write.ops.length > this.store.limits.batchOpsMax) {
+        groups.push(group);
+        group = [];
+        ops = 0;
+      }
+      group.push(write);
+      ops += write.ops.length;
+    }
+    if (group.length > 0) groups.push(group);
+    await Promise.all(groups.map((batch) => this.#commit(batch)));
+  }
+
+  /**
+   * One page of a scan of [`start`, `end`) after `after`, keeping entries of
+   * the bitmap's slots: derived entries (their slot is stored with them) or
+   * the winning values of live records (slot from `slotOf`). Stops at `limit`
+   * entries, `bytesMax` value bytes or `examinedMax` keys looked at; entries
+   * that are not of the asked kind (other data in the range) are skipped.
+   */
+  async scanPage(
+    request: ScanPageRequest,
+    slotOf: (key: Uint8Array) => number,
+    bytesMax: number,
+    examinedMax: number,
+  ): Promise<ScanPageResult> {
+    const { start, end, after, limit, slots, mode } = request;
+    const from = after && compareBytes(after, start) >= 0 ? after : start;
+    const entries: ScanEntry[] = [];
+    let bytes = 0;
+    let examined = 0;
+    let last: Uint8Array | null = null;
+    for await (const { key, value } of this.store.scan({ start: from, end })) {
+      if (after && compareBytes(key, after) <= 0) continue;
+      // Stopped before `key`: the caller resumes after the last key looked at.
+      if (last && (entries.length >= limit || bytes >= bytesMax || examined >= examinedMax))
+        return { entries, next: last };
+      examined += 1;
+      last = key;
+      const entry =
+        mode === 'derived' ? derivedEntry(key, value, slots) : this.#liveValue(key, value, slots, slotOf);
+      if (!entry) continue;
+      entries.push(entry);
+      bytes += entry[1].length + key.length;
+    }
+    return { entries, next: null };
+  }
+
+  #liveValue(
+    key: Uint8Array,
+    value: Uint8Array,
+    slots: Uint8Array,
+    slotOf: (key: Uint8Array) => number,
+  ): ScanEntry | undefined {
+    let record: ReplicaRecord;
+    try {
+      const raw = decodeValue<{ v?: unknown; s?: unknown }>(value);
+      if (
+        raw?.v !== REPLICA_FORMAT_VERSION ||
+        raw.s === undefined ||
+        (raw as { d?: unknown }).d !== undefined
+      )
+        return undefined;
+      record = recordFromWire(raw.s, 's');
+    } catch {
+      return undefined;
+    }
+    if (!hasSlot(slots, slotOf(key))) return undefined;
+    const bytes = winnerOf(record).value.bytes;
+    return bytes === null ? undefined : [key, bytes];
   }
 
   async #commit(writes: readonly PendingWrite[]): Promise<void> {

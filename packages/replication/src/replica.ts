@@ -9,6 +9,7 @@ import { TesseraError } from '@tessera/core';
 import { equalBytes, Hash64, toHex } from './bytes.ts';
 import { BadFrameError } from './errors.ts';
 import { decodeRequest, encodeErrorReply, encodeReply, type OpResult, type ReplicaOp } from './frames.ts';
+import { scanExaminedPerPageMax, scanPageBytesMax } from './limits.ts';
 import {
   isTombstoneOnly,
   maxClock,
@@ -35,6 +36,8 @@ export interface ReplicaServiceOptions {
   readonly clock: LamportClock;
   readonly now: () => number;
   readonly idempotencyTtlMs: number;
+  /** The slot of a record key (for `scan` in records mode); default slot 0. */
+  readonly slotOf?: (key: Uint8Array) => number;
 }
 
 /** Executes ops for one replica; per-key operations are serialized. */
@@ -134,7 +137,7 @@ export class ReplicaService {
           });
           // Checked before the record leaves: a merge of concurrent siblings may outgrow the store.
           store.checkRecord(op.key, op.slot, record);
-          const durable = store.putRecord(op.key, op.slot, record);
+          const durable = store.putRecord(op.key, op.slot, record, local.length > 0 ? local : undefined);
           onMinted?.(record);
           await durable;
           return { ok: true, record };
@@ -145,7 +148,7 @@ export class ReplicaService {
           const local = await store.getRecord(op.key);
           const merged = merge(local, op.record)!;
           if (!local || !equalBytes(versionHash(local), versionHash(merged)))
-            await store.putRecord(op.key, op.slot, merged);
+            await store.putRecord(op.key, op.slot, merged, local);
           return { ok: true };
         });
       case 'read':
@@ -176,13 +179,22 @@ export class ReplicaService {
         const entries = page.slice(0, op.limit).map((entry) => [entry.key, entry.versionHash] as const);
         return { ok: true, entries, more: page.length > op.limit };
       }
+      case 'scan': {
+        const page = await store.scanPage(
+          op,
+          this.#options.slotOf ?? (() => 0),
+          scanPageBytesMax,
+          scanExaminedPerPageMax,
+        );
+        return { ok: true, scanned: page.entries, next: page.next };
+      }
       case 'reap':
         return this.#withKey(op.key, async () => {
           const local = await store.getRecord(op.key);
           if (!local || !isTombstoneOnly(local) || !equalBytes(versionHash(local), op.versionHash)) {
             return { ok: true, reaped: false };
           }
-          await store.deleteRecord(op.key, op.slot);
+          await store.deleteRecord(op.key, op.slot, local);
           return { ok: true, reaped: true };
         });
     }

@@ -35,7 +35,8 @@ import { type ReapReport, reapTombstones } from './reaper.ts';
 import { losersOf, merge, type ReplicaRecord, type Sibling, versionHash, winnerOf } from './record.ts';
 import { checkIdempotencyKey, checkRecordInput, type RecordLimits, recordLimitsOf } from './record-limits.ts';
 import { contentHash, ReplicaService } from './replica.ts';
-import { ReplicaStore } from './replica-store.ts';
+import { type Derive, ReplicaStore } from './replica-store.ts';
+import { type ScanRequest, type ScanResult, scanRequestProblem, scanSlots } from './scan.ts';
 import type { PeerId, ReplicaTransport } from './transport.ts';
 
 /** A version's total-order stamp: the minting owner's Lamport clock, then its actor id. */
@@ -113,6 +114,13 @@ export interface ReplicatorOptions {
   readonly routingKeyOf?: (key: Uint8Array) => string | Uint8Array;
   readonly limits?: Partial<ReplicatorLimits>;
   readonly clock?: LamportClock;
+  /**
+   * Entries every replica stores beside each record, in the same durable
+   * batch, replacing those of the record it supersedes (e.g. secondary-index
+   * entries from the winning sibling). Must be a deterministic function of
+   * the key and record; read them back with `scan({ mode: 'derived' })`.
+   */
+  readonly derive?: Derive;
 }
 
 /** Counts of slots some co-owner may be missing data for. */
@@ -179,8 +187,13 @@ export class Replicator {
     }
     this.limits = recordLimitsOf(options.store.limits);
     this.#storeKeyBytesMax = options.store.limits.keyBytesMax;
-    this.#replicaStore = new ReplicaStore(options.store, (key) => this.#replicationFactorOf(key));
+    this.#replicaStore = new ReplicaStore(
+      options.store,
+      (key) => this.#replicationFactorOf(key),
+      options.derive,
+    );
     this.#replica = new ReplicaService({
+      slotOf: (key) => this.#slotOf(key, undefined),
       store: this.#replicaStore,
       actor: this.actor,
       clock: this.clock,
@@ -562,6 +575,19 @@ export class Replicator {
       answered,
       required,
     };
+  }
+
+  /**
+   * One page of a key-range scan over every slot, each slot read from one
+   * of its owners (this peer first, then up owners; a failing owner's slots
+   * move to the next owner), merged in key order. Consistency is ONE per
+   * slot: an owner that missed a write returns what it has.
+   */
+  scan(request: ScanRequest): Promise<ScanResult> {
+    if (this.#closed) return Promise.reject(new ReplicatorClosedError());
+    const problem = scanRequestProblem(request);
+    if (problem) return Promise.reject(new InvalidArgumentError(problem));
+    return scanSlots(this.#context, request);
   }
 
   /** Replays stored hints to owners that are back up. */

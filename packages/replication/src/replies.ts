@@ -1,5 +1,6 @@
 /** Checks the result of each op kind in a reply from a peer (peers are not trusted). */
 import { bucketFanout } from './buckets.ts';
+import { compareBytes } from './bytes.ts';
 import { BadFrameError } from './errors.ts';
 import { checkKey } from './frame-checks.ts';
 import { idempotentFromWire, type OpResult, type ReplicaOp } from './frames.ts';
@@ -70,6 +71,34 @@ export function resultFromWire(op: ReplicaOp, raw: unknown, path: string): OpRes
         return [checkKey(entry[0], `${path}.entries[${i}]`), entry[1]] as const;
       });
       return { ok: true, entries: checked, more: raw.more };
+    }
+    case 'scan': {
+      const scanned = raw.scanned;
+      if (!Array.isArray(scanned) || scanned.length > op.limit) {
+        throw new BadFrameError(`${path}.scanned: at most ${op.limit} entries`);
+      }
+      if (raw.next !== null && !isBytes(raw.next)) throw new BadFrameError(`${path}.next: bytes or null`);
+      let previous: Uint8Array | null = op.after;
+      const checked = scanned.map((entry, i) => {
+        if (!Array.isArray(entry) || entry.length !== 2 || !isBytes(entry[1])) {
+          throw new BadFrameError(`${path}.scanned[${i}]: must be [key, value]`);
+        }
+        const key = checkKey(entry[0], `${path}.scanned[${i}]`);
+        // In range and strictly ascending: the caller merges pages from many owners by key.
+        if (
+          compareBytes(key, op.start) < 0 ||
+          compareBytes(key, op.end) >= 0 ||
+          (previous && compareBytes(key, previous) <= 0)
+        ) {
+          throw new BadFrameError(`${path}.scanned[${i}]: key out of order or out of range`);
+        }
+        previous = key;
+        return [key, entry[1]] as const;
+      });
+      const next = raw.next === null ? null : checkKey(raw.next, `${path}.next`);
+      if (next && previous && compareBytes(next, previous) < 0)
+        throw new BadFrameError(`${path}.next: behind the page`);
+      return { ok: true, scanned: checked, next };
     }
     case 'reap':
       if (typeof raw.reaped !== 'boolean') throw new BadFrameError(`${path}.reaped: must be a boolean`);

@@ -2,6 +2,7 @@
 import { openMemoryStore, type Store } from '@tessera/storage';
 import type { DatabaseReplication } from '../consistency.ts';
 import type { ReplicatorLimits } from '../limits.ts';
+import type { Derive } from '../replica-store.ts';
 import { Replicator } from '../replicator.ts';
 import { type MemoryNetworkOptions, MemoryReplicaNetwork, seededRandom } from './memory-network.ts';
 import { StaticPlacement } from './static-placement.ts';
@@ -32,6 +33,10 @@ export interface TestClusterOptions extends MemoryNetworkOptions {
   /** Owners listed per slot; default the default N. A database with a larger N needs at least that many. */
   readonly ownersPerSlot?: number;
   readonly limits?: Partial<ReplicatorLimits>;
+  /** Entries each replica derives from its records (see `ReplicatorOptions.derive`). */
+  readonly derive?: Derive;
+  /** The routing bytes of a record key (see `ReplicatorOptions.routingKeyOf`). */
+  readonly routingKeyOf?: (key: Uint8Array) => string | Uint8Array;
 }
 
 export async function startTestCluster(options: TestClusterOptions): Promise<TestCluster> {
@@ -54,6 +59,8 @@ export async function startTestCluster(options: TestClusterOptions): Promise<Tes
       random: { next: random },
       replication,
       ...(options.databaseReplication ? { databaseReplication: options.databaseReplication } : {}),
+      ...(options.derive ? { derive: options.derive } : {}),
+      ...(options.routingKeyOf ? { routingKeyOf: options.routingKeyOf } : {}),
       // Generous for a loaded CI machine: a stopped peer is marked down where a test waits on it.
       limits: { requestTimeoutMs: 1000, repairTimeoutMs: 5000, ...options.limits },
     });

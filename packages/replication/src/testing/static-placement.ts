@@ -13,7 +13,11 @@ export class StaticPlacement implements Placement {
     this.ownersPerSlot = Math.min(ownersPerSlot, peers.length);
   }
 
+  readonly #moved = new Map<number, readonly PeerId[]>();
+
   lookup(slot: number): SlotOwners {
+    const moved = this.#moved.get(slot);
+    if (moved) return { owners: [...moved], epoch: this.epoch };
     const owners: PeerId[] = [];
     for (let i = 0; i < this.ownersPerSlot; i++) owners.push(this.peers[(slot + i) % this.peers.length]!);
     return { owners, epoch: this.epoch };
@@ -21,6 +25,12 @@ export class StaticPlacement implements Placement {
 
   isUp(peer: PeerId): boolean {
     return !this.#down.has(peer);
+  }
+
+  /** Gives `slot` a new owner list (a slot move; the data follows through repair) and bumps the epoch. */
+  moveSlot(slot: number, owners: readonly PeerId[]): void {
+    this.#moved.set(slot, [...owners]);
+    this.epoch += 1;
   }
 
   /** The membership view marks `peer` down (writes to it go straight to hints). */
