@@ -23,6 +23,7 @@ import { Emitter, type TypedEvents } from './events.ts';
 import { createJobs, type Jobs } from './jobs.ts';
 import { keySuccessor, messageEnd, messageKey, messagePrefix, nodeStateKey } from './keys.ts';
 import { MessageLog } from './log.ts';
+import { RecentJobs } from './node-report.ts';
 import { Membership } from './membership.ts';
 import {
   type CoordinatorLimits,
@@ -118,8 +119,14 @@ function toMessage(frame: MessageFrame): CoordinatorMessage {
   return { from, cluster, clock, incarnation, time, messageType, eventType, payload };
 }
 
-/** Builds a coordinator; nothing happens until `start`. */
-export function createCoordinator(options: CoordinatorOptions): Coordinator {
+/**
+ * Builds a coordinator; nothing happens until `start`. `credential` (a
+ * membership certificate from `@tessera/auth`) rides in every node state
+ * this peer publishes as `cert`, for peers that check membership.
+ */
+export function createCoordinator(
+  options: CoordinatorOptions & { readonly credential?: Uint8Array },
+): Coordinator {
   const { network, timers, random, store, cluster, role } = options;
   const nodeId = network.selfId;
   if (options.nodeId !== undefined && options.nodeId !== nodeId) {
@@ -214,7 +221,16 @@ export function createCoordinator(options: CoordinatorOptions): Coordinator {
     version,
     storage,
     log: log.summary(),
+    ...reportOf(),
+    ...(options.credential === undefined ? {} : { cert: options.credential }),
   });
+
+  const recentJobs = new RecentJobs();
+  const reportOf = () => {
+    const ops = options.report?.().ops;
+    const jobs = recentJobs.list(timers.now());
+    return { ...(ops === undefined ? {} : { ops }), ...(jobs.length === 0 ? {} : { jobs }) };
+  };
 
   const emitMemberChange = (change: { member: Member; previous: Member | null } | null) => {
     if (change) emitter.emit('member', change);
@@ -486,7 +502,10 @@ export function createCoordinator(options: CoordinatorOptions): Coordinator {
     nodeId,
     nowMs: () => timers.now(),
     idPrefix: () => `${nodeId}/${incarnation}`,
-    onChange: (job) => emitter.emit('job', { job }),
+    onChange: (job) => {
+      recentJobs.add(job);
+      emitter.emit('job', { job });
+    },
   });
 
   const coordinator: Coordinator = {

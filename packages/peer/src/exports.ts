@@ -25,6 +25,13 @@ export {
 } from './network.ts';
 export * from './network-limits.ts';
 export type { Peer, PeerNetworkOptions, PeerOptions, PeerReplicationOptions, PeerRole } from './peer.ts';
+export {
+  CREDENTIALS_PROTOCOL,
+  type GossipVerdict,
+  PeerAuth,
+  type PeerAuthOptions,
+  type PeerAuthStats,
+} from './peer-auth.ts';
 export { type PeerSlotMapOptions, SLOT_COPY_JOB_KIND } from './peer-slot-map.ts';
 export {
   REPAIR_PERIODS_DEFAULT,

@@ -5,10 +5,11 @@
  * dropped, counted and logged, and never throws out of a handler.
  */
 
-import type { Message } from '@libp2p/gossipsub';
+import { type Message, TopicValidatorResult } from '@libp2p/gossipsub';
 import type { Connection, Logger, Stream } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { lpStream } from '@libp2p/utils';
+import { NotAMemberError } from '@tessera/auth';
 import type { Network, PeerIdString } from '@tessera/coordinator';
 import { InvalidArgumentError, LimitExceededError, TesseraError } from '@tessera/core';
 import {
@@ -53,6 +54,15 @@ export interface Libp2pNetworkOptions {
   readonly gossipBytesMax?: number;
   /** Inbound request streams allowed at once per connection. */
   readonly inboundStreamsMax?: number;
+  /**
+   * Cluster auth (see peer-auth.ts): `validate` becomes the gossipsub topic
+   * validator, and only peers `isMember` accepts are listed by
+   * `connectedPeers` and asked for catch-up. Off when omitted.
+   */
+  readonly auth?: {
+    readonly validate: (data: Uint8Array, from: PeerIdString) => Promise<'accept' | 'reject' | 'ignore'>;
+    readonly isMember: (peer: PeerIdString) => boolean;
+  };
 }
 
 /** Counters of what the network dropped or refused, for tests and metrics. */
@@ -104,6 +114,7 @@ export class Libp2pNetwork implements Network {
   readonly #node: TesseraLibp2p;
   readonly #log: Logger;
   readonly #broadcastHandlers = new Set<BroadcastHandler>();
+  readonly #auth: Libp2pNetworkOptions['auth'];
   #requestHandler: RequestHandler | undefined;
   #started = false;
   readonly #onMessage = (event: CustomEvent<Message>): void => this.#receiveGossip(event.detail);
@@ -119,6 +130,7 @@ export class Libp2pNetwork implements Network {
     this.frameBytesMax = options.frameBytesMax ?? FRAME_BYTES_MAX_DEFAULT;
     this.gossipBytesMax = options.gossipBytesMax ?? GOSSIP_BYTES_MAX_DEFAULT;
     this.inboundStreamsMax = options.inboundStreamsMax ?? INBOUND_STREAMS_MAX_DEFAULT;
+    this.#auth = options.auth;
   }
 
   /** Subscribes to the cluster topic and registers the request protocol. */
@@ -126,6 +138,18 @@ export class Libp2pNetwork implements Network {
     if (this.#started) return;
     this.#started = true;
     const pubsub = this.#node.services.pubsub;
+    const auth = this.#auth;
+    if (auth !== undefined) {
+      pubsub.topicValidators.set(this.topic, async (_propagationSource, message) => {
+        if (message.type !== 'signed') return TopicValidatorResult.Reject;
+        const verdict = await auth.validate(message.data, message.from.toString());
+        return verdict === 'accept'
+          ? TopicValidatorResult.Accept
+          : verdict === 'ignore'
+            ? TopicValidatorResult.Ignore
+            : TopicValidatorResult.Reject;
+      });
+    }
     pubsub.addEventListener('message', this.#onMessage);
     pubsub.subscribe(this.topic);
     await this.#node.handle(this.protocol, (stream, connection) => this.#serve(stream, connection), {
@@ -143,6 +167,7 @@ export class Libp2pNetwork implements Network {
     this.#started = false;
     const pubsub = this.#node.services.pubsub;
     pubsub.removeEventListener('message', this.#onMessage);
+    if (this.#auth !== undefined) pubsub.topicValidators.delete(this.topic);
     try {
       pubsub.unsubscribe(this.topic);
       await this.#node.unhandle(this.protocol);
@@ -174,8 +199,11 @@ export class Libp2pNetwork implements Network {
     this.#requestHandler = handler;
   }
 
+  /** Connected peers; with auth, members only (the coordinator's catch-up partners). */
   connectedPeers(): PeerIdString[] {
-    return this.#node.getPeers().map((peer) => peer.toString());
+    const peers = this.#node.getPeers().map((peer) => peer.toString());
+    const auth = this.#auth;
+    return auth === undefined ? peers : peers.filter((peer) => auth.isMember(peer));
   }
 
   /** Peers in this peer's gossipsub mesh for the cluster topic. */
@@ -189,6 +217,10 @@ export class Libp2pNetwork implements Network {
     if (!this.#started) throw new PeerStoppedError();
     if (data.byteLength > this.frameBytesMax) {
       throw new LimitExceededError('frameBytesMax', this.frameBytesMax, data.byteLength);
+    }
+    // A non-member could answer catch-up with messages it made up in a member's name.
+    if (this.#auth !== undefined && !this.#auth.isMember(peer)) {
+      throw new NotAMemberError(peer, 'catch-up is pulled from members only');
     }
     let peerId: ReturnType<typeof peerIdFromString>;
     try {

@@ -3,6 +3,7 @@
  * libp2p node from the platform, the coordinator `Network`, bootstrap dials.
  */
 import type { PrivateKey } from '@libp2p/interface';
+import { ClusterAuthority, requireAccess } from '@tessera/auth';
 import {
   type Coordinator,
   type CoordinatorEvents,
@@ -26,10 +27,12 @@ import {
 import type { Store } from '@tessera/storage';
 import { BOOTSTRAP_RETRY_DEFAULT, Bootstrapper, type BootstrapRetry, parseBootstrap } from './bootstrap.ts';
 import {
+  type Database,
   type DataReadOptions,
   type DataReadResult,
   type DataWriteOptions,
   type DataWriteResult,
+  DEFAULT_DATABASE,
   KvData,
   routingKeyOfRecord,
 } from './data.ts';
@@ -40,6 +43,7 @@ import { MembershipPlacement, type SlotLookup, servingMember } from './liveness.
 import { MEMBER_DIALING_DEFAULT, MemberDialer, type MemberDialing } from './member-dialer.ts';
 import { Libp2pNetwork } from './network.ts';
 import { GOSSIP_BYTES_MAX_DEFAULT } from './network-limits.ts';
+import { PeerAuth, type PeerAuthOptions } from './peer-auth.ts';
 import { createPeerSlotMap, type PeerSlotMapOptions } from './peer-slot-map.ts';
 import { REPAIR_PERIODS_DEFAULT, type RepairPeriods, RepairScheduler } from './repair-scheduler.ts';
 import { Libp2pReplicaTransport, type ReplicaTransportOptions } from './replica-transport.ts';
@@ -106,6 +110,11 @@ export interface PeerOptions {
   readonly replicationFactor?: number;
   /** Slot-map protocol timing and quota rule. */
   readonly slotMap?: PeerSlotMapOptions;
+  /**
+   * Cluster membership and client capabilities (docs/security.md). Off when
+   * omitted (library use, tests); `tessera start` turns it on.
+   */
+  readonly auth?: PeerAuthOptions;
 }
 
 /** What each platform entry supplies. */
@@ -163,6 +172,8 @@ export interface Peer {
   readonly slotMap: SlotMapService;
   /** The repair task scheduler (`runNow`, `stats`). */
   readonly repair: RepairScheduler;
+  /** Membership and capability checks; undefined when auth is off. */
+  readonly auth: PeerAuth | undefined;
   /** Dials a multiaddr once (no retry); rejects on failure. */
   dial(address: string, options?: { timeoutMs?: number }): Promise<void>;
   /** Stops everything this peer started; the store stays open. Safe to call twice. */
@@ -185,6 +196,14 @@ export async function createPeerOn(platform: Platform, options: PeerOptions): Pr
   const role = options.role ?? platform.defaultRole;
   if (role !== 'owner' && role !== 'client') throw new InvalidArgumentError(`unknown role ${String(role)}`);
   const bootstrap = parseBootstrap(options.bootstrap ?? []);
+  const authority =
+    options.auth === undefined
+      ? undefined
+      : await ClusterAuthority.create({
+          clusterPublicKey: options.auth.clusterPublicKey,
+          cluster: options.cluster,
+          ...(options.auth.clockSkewMs === undefined ? {} : { clockSkewMs: options.auth.clockSkewMs }),
+        });
   const privateKey = await loadOrCreateIdentity(options.storage);
   const gossipBytesMax = options.network?.gossipBytesMax ?? GOSSIP_BYTES_MAX_DEFAULT;
   const node = await platform.createLibp2p({
@@ -192,7 +211,30 @@ export async function createPeerOn(platform: Platform, options: PeerOptions): Pr
     gossipBytesMax,
     ...(options.listen === undefined ? {} : { listen: options.listen }),
   });
-  const network = new Libp2pNetwork(node, { cluster: options.cluster, ...options.network, gossipBytesMax });
+  let auth: PeerAuth | undefined;
+  if (authority !== undefined && options.auth !== undefined) {
+    try {
+      auth = await PeerAuth.create(node, authority, options.auth, role);
+      await auth.start();
+    } catch (err) {
+      await node.stop();
+      throw err;
+    }
+  }
+  const peerAuth = auth;
+  const network = new Libp2pNetwork(node, {
+    cluster: options.cluster,
+    ...options.network,
+    gossipBytesMax,
+    ...(peerAuth === undefined
+      ? {}
+      : {
+          auth: {
+            validate: (data, from) => peerAuth.validateGossip(data, from),
+            isMember: (peer) => peerAuth.isMember(peer),
+          },
+        }),
+  });
   const bootstrapper = new Bootstrapper(node, bootstrap, {
     ...BOOTSTRAP_RETRY_DEFAULT,
     ...options.bootstrapRetry,
@@ -210,6 +252,7 @@ export async function createPeerOn(platform: Platform, options: PeerOptions): Pr
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.timing === undefined ? {} : { timing: options.timing }),
     ...(options.limits === undefined ? {} : { limits: options.limits }),
+    ...(peerAuth?.certificate === undefined ? {} : { credential: peerAuth.certificate }),
   });
   const memberDialer = new MemberDialer(node, coordinator, {
     ...MEMBER_DIALING_DEFAULT,
@@ -271,7 +314,7 @@ export async function createPeerOn(platform: Platform, options: PeerOptions): Pr
   try {
     await replicaTransport.start();
     replicator = await Replicator.open({
-      transport: replicaTransport,
+      transport: peerAuth === undefined ? replicaTransport : peerAuth.gateReplicaTransport(replicaTransport),
       placement,
       store: options.storage,
       timers: realTimers,
@@ -307,6 +350,12 @@ export async function createPeerOn(platform: Platform, options: PeerOptions): Pr
     }
   });
   const data = new KvData(() => openReplicator);
+  // The coordinating-peer check of a non-member client: its own token must allow the operation
+  // (owners check it again when the request arrives).
+  const checkAccess = async (database: Database | undefined, access: 'read' | 'write') => {
+    if (peerAuth === undefined || peerAuth.selfCertificate !== undefined) return;
+    requireAccess(await peerAuth.authority.capability(peerAuth.token), database ?? DEFAULT_DATABASE, access);
+  };
   try {
     await slotMap.start();
   } catch (err) {
@@ -338,15 +387,25 @@ export async function createPeerOn(platform: Platform, options: PeerOptions): Pr
     coordinator,
     network,
     libp2p: node,
-    put: (key, value, putOptions) => data.put(key, value, putOptions),
-    get: (key, getOptions) => data.get(key, getOptions),
-    delete: (key, deleteOptions) => data.delete(key, deleteOptions),
+    put: async (key, value, putOptions) => {
+      await checkAccess(putOptions?.database, 'write');
+      return data.put(key, value, putOptions);
+    },
+    get: async (key, getOptions) => {
+      await checkAccess(getOptions?.database, 'read');
+      return data.get(key, getOptions);
+    },
+    delete: async (key, deleteOptions) => {
+      await checkAccess(deleteOptions?.database, 'write');
+      return data.delete(key, deleteOptions);
+    },
     underReplicatedSlots: () => openReplicator.underReplicatedSlots(),
     replicator: openReplicator,
     replicaTransport,
     placement: livePlacement,
     slotMap: slotMap.service,
     repair,
+    auth: peerAuth,
     async dial(address, dialOptions) {
       if (stopping !== undefined) throw new PeerStoppedError();
       const [target] = parseBootstrap([address]);
@@ -367,6 +426,7 @@ export async function createPeerOn(platform: Platform, options: PeerOptions): Pr
         // The coordinator says goodbye (an `exiting` state) while the network is up.
         await coordinator.stop();
         await network.stop();
+        await peerAuth?.stop();
         await node.stop();
       })();
       return stopping;

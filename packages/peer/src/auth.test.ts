@@ -1,0 +1,234 @@
+/**
+ * Auth with real peers on loopback TCP: one certified owner, an intruder
+ * without credentials that runs as an owner, and non-member clients with a
+ * read-only, a write, an expired or no capability token.
+ */
+import { ClusterSigner, issueCertificate, issueToken } from '@tessera/auth';
+import { encodeValue, keySlot } from '@tessera/core';
+import { decodeReply, encodeRequest, type ReplicaOp } from '@tessera/replication';
+import { openMemoryStore } from '@tessera/storage';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kvRecordKey } from './data.ts';
+import { createPeer, type Peer, type PeerOptions } from './index.ts';
+import { testTiming } from './testing/replication-cluster.ts';
+import { waitFor } from './testing/wait.ts';
+
+const CLUSTER = 'auth-test';
+const HOUR = 3_600_000;
+const running: Peer[] = [];
+let signer: ClusterSigner;
+let owner: Peer;
+let ownerAddress: string;
+
+async function start(options: Partial<PeerOptions>): Promise<Peer> {
+  const peer = await createPeer({
+    storage: await openMemoryStore(),
+    cluster: CLUSTER,
+    timing: testTiming,
+    replicationFactor: 1,
+    slotMap: { timing: { settleMs: 300, checkPeriodMs: 300 } },
+    ...(ownerAddress === undefined ? {} : { bootstrap: [ownerAddress] }),
+    ...options,
+  });
+  running.push(peer);
+  return peer;
+}
+
+const token = (databases: string[] | '*', read: boolean, write: boolean, nowMs = Date.now()) =>
+  issueToken(signer, {
+    cluster: CLUSTER,
+    subject: 'test-client',
+    databases,
+    read,
+    write,
+    ttlMs: HOUR,
+    nowMs,
+  });
+
+async function client(tokenText: string | undefined): Promise<Peer> {
+  return start({
+    role: 'client',
+    auth: {
+      clusterPublicKey: signer.verifier.publicKeyText,
+      ...(tokenText === undefined ? {} : { token: tokenText }),
+    },
+  });
+}
+
+/** Sends one replication op straight to the owner, skipping the client's own capability check. */
+async function rawRequest(from: Peer, op: ReplicaOp): Promise<ReturnType<typeof decodeReply>> {
+  await waitFor(() => from.members().some((m) => m.id === owner.id), { what: 'client sees the owner' });
+  const reply = await from.replicaTransport.request(owner.id, encodeRequest(1, [op]), { timeoutMs: 10_000 });
+  return decodeReply(reply, 1);
+}
+
+const mint = (key: string, database: string): ReplicaOp => ({
+  op: 'mint',
+  key: kvRecordKey(key, database),
+  slot: keySlot(key),
+  deleted: false,
+  value: encodeValue('forged'),
+  context: null,
+  idempotencyKey: null,
+});
+
+beforeAll(async () => {
+  signer = await ClusterSigner.generate();
+  owner = await start({
+    auth: {
+      clusterPublicKey: signer.verifier.publicKey,
+      certificate: (peerId) =>
+        issueCertificate(signer, { cluster: CLUSTER, peerId, role: 'owner', ttlMs: HOUR }),
+    },
+  });
+  ownerAddress = owner.multiaddrs.find((a) => a.includes('/tcp/') && !a.includes('/ws')) as string;
+  await waitFor(() => owner.slotMap.map.epoch > 0, {
+    what: 'the owner commits its slot map',
+    timeoutMs: 60_000,
+  });
+  await owner.put('stock', 7, { database: 'shop' });
+});
+
+afterAll(async () => {
+  await Promise.all(running.splice(0).map((peer) => peer.stop()));
+});
+
+describe('membership', () => {
+  it('refuses to start an owner without an owner certificate for its own id', async () => {
+    const auth = { clusterPublicKey: signer.verifier.publicKey };
+    await expect(
+      createPeer({ storage: await openMemoryStore(), cluster: CLUSTER, auth }),
+    ).rejects.toMatchObject({
+      name: 'NotAMemberError',
+    });
+    const foreign = await ClusterSigner.generate();
+    await expect(
+      createPeer({
+        storage: await openMemoryStore(),
+        cluster: CLUSTER,
+        auth: {
+          ...auth,
+          certificate: (peerId) =>
+            issueCertificate(foreign, { cluster: CLUSTER, peerId, role: 'owner', ttlMs: HOUR }),
+        },
+      }),
+    ).rejects.toMatchObject({ name: 'NotAMemberError' });
+  });
+
+  it('an intruder joining as owner is never a member, its coordinator and slot-map messages are dropped', async () => {
+    const intruder = await start({ role: 'owner' });
+    await waitFor(() => (owner.auth?.stats.gossipRejected ?? 0) > 0, {
+      what: "the intruder's state is rejected",
+    });
+    const forged = await intruder.publish({
+      messageType: 'slotmap',
+      eventType: 'commit',
+      payload: { epoch: 1_000_000, owners: [intruder.id] },
+    });
+    expect(forged.from).toBe(intruder.id);
+    await waitFor(() => (owner.auth?.stats.gossipIgnored ?? 0) > 0, {
+      what: "the intruder's messages are ignored",
+    });
+    // The intruder's own slot-map service proposed too (it sees itself as an owner).
+    const intruderSent: string[] = [];
+    for await (const message of intruder.messages())
+      if (message.from === intruder.id) intruderSent.push(message.eventType);
+    expect(intruderSent).toContain('commit');
+
+    expect(owner.members().map((m) => m.id)).not.toContain(intruder.id);
+    for await (const message of owner.messages()) expect(message.from).not.toBe(intruder.id);
+    expect(owner.slotMap.map.ranges.flatMap((r) => r.owners)).not.toContain(intruder.id);
+    // Catch-up never pulls from it either: it is not listed as a partner.
+    expect(owner.network.connectedPeers()).not.toContain(intruder.id);
+    expect(owner.libp2p.getPeers().map(String)).toContain(intruder.id);
+  });
+
+  it('the gossip validator rejects a forged or borrowed certificate', async () => {
+    const auth = owner.auth;
+    if (auth === undefined) throw new Error('auth is on');
+    const stranger = 'QmStranger';
+    const foreign = await ClusterSigner.generate();
+    const forgedCert = await issueCertificate(foreign, {
+      cluster: CLUSTER,
+      peerId: stranger,
+      role: 'owner',
+      ttlMs: HOUR,
+    });
+    const state = (cert: Uint8Array, role = 'owner') =>
+      encodeValue({ v: 1, kind: 'state', id: stranger, role, cert });
+    expect(await auth.validateGossip(state(forgedCert), stranger)).toBe('reject');
+    const borrowed = await issueCertificate(signer, {
+      cluster: CLUSTER,
+      peerId: owner.id,
+      role: 'owner',
+      ttlMs: HOUR,
+    });
+    expect(await auth.validateGossip(state(borrowed), stranger)).toBe('reject');
+    const clientCert = await issueCertificate(signer, {
+      cluster: CLUSTER,
+      peerId: stranger,
+      role: 'client',
+      ttlMs: HOUR,
+    });
+    expect(await auth.validateGossip(state(clientCert, 'owner'), stranger)).toBe('reject');
+    expect(await auth.validateGossip(state(clientCert, 'client'), stranger)).toBe('accept');
+    expect(await auth.validateGossip(encodeValue({ v: 1, kind: 'message', from: stranger }), stranger)).toBe(
+      'accept',
+    );
+    expect(await auth.validateGossip(new Uint8Array([0xff, 0x00]), stranger)).toBe('reject');
+  });
+});
+
+describe('client capabilities', () => {
+  it('a read-only token reads, and its writes fail on the client and again on the owner', async () => {
+    const reader = await client(await token(['shop'], true, false));
+    await waitFor(() => reader.slotMap.map.epoch > 0, { what: 'client follows the slot map' });
+    expect((await reader.get('stock', { database: 'shop' })).value).toBe(7);
+    await expect(reader.put('stock', 0, { database: 'shop' })).rejects.toMatchObject({
+      name: 'CapabilityDeniedError',
+    });
+    await expect(reader.get('stock', { database: 'other' })).rejects.toMatchObject({
+      name: 'CapabilityDeniedError',
+    });
+    const reply = await rawRequest(reader, mint('stock', 'shop'));
+    expect(reply).toMatchObject({ error: { code: 'ERR_CAPABILITY_DENIED' } });
+    expect((await owner.get('stock', { database: 'shop' })).value).toBe(7);
+  });
+
+  it('no token or an expired token: refused on the client and on the owner', async () => {
+    const anonymous = await client(undefined);
+    await expect(anonymous.get('stock', { database: 'shop' })).rejects.toMatchObject({
+      name: 'AuthRequiredError',
+    });
+    expect(await rawRequest(anonymous, mint('stock', 'shop'))).toMatchObject({
+      error: { code: 'ERR_AUTH_REQUIRED' },
+    });
+    expect(await rawRequest(anonymous, { op: 'read', key: kvRecordKey('stock', 'shop') })).toMatchObject({
+      error: { code: 'ERR_AUTH_REQUIRED' },
+    });
+
+    const expired = await client(await token(['shop'], true, true, Date.now() - 3 * HOUR));
+    await expect(expired.put('stock', 1, { database: 'shop' })).rejects.toMatchObject({
+      name: 'TokenExpiredError',
+    });
+    expect(await rawRequest(expired, mint('stock', 'shop'))).toMatchObject({
+      error: { code: 'ERR_AUTH_REQUIRED' },
+    });
+    // Owner-to-owner operations are for members whatever the token says.
+    expect(await rawRequest(expired, { op: 'digests', slots: [0], minN: 1 })).toMatchObject({
+      error: { code: 'ERR_NOT_A_MEMBER' },
+    });
+    expect((await owner.get('stock', { database: 'shop' })).value).toBe(7);
+  });
+
+  it('a write token writes its database only, and the owner serves it alongside the refusals', async () => {
+    const writer = await client(await token(['shop'], true, true));
+    await waitFor(() => writer.slotMap.map.epoch > 0, { what: 'client follows the slot map' });
+    await writer.put('basket', ['tea'], { database: 'shop' });
+    expect((await owner.get('basket', { database: 'shop' })).value).toEqual(['tea']);
+    expect(await rawRequest(writer, mint('x', 'other'))).toMatchObject({
+      error: { code: 'ERR_CAPABILITY_DENIED' },
+    });
+    expect(owner.auth?.stats.replicaRequestsDenied).toBeGreaterThanOrEqual(5);
+  });
+});
