@@ -23,7 +23,6 @@ import { Emitter, type TypedEvents } from './events.ts';
 import { createJobs, type Jobs } from './jobs.ts';
 import { keySuccessor, messageEnd, messageKey, messagePrefix, nodeStateKey } from './keys.ts';
 import { MessageLog } from './log.ts';
-import { RecentJobs } from './node-report.ts';
 import { Membership } from './membership.ts';
 import {
   type CoordinatorLimits,
@@ -221,16 +220,8 @@ export function createCoordinator(
     version,
     storage,
     log: log.summary(),
-    ...reportOf(),
     ...(options.credential === undefined ? {} : { cert: options.credential }),
   });
-
-  const recentJobs = new RecentJobs();
-  const reportOf = () => {
-    const ops = options.report?.().ops;
-    const jobs = recentJobs.list(timers.now());
-    return { ...(ops === undefined ? {} : { ops }), ...(jobs.length === 0 ? {} : { jobs }) };
-  };
 
   const emitMemberChange = (change: { member: Member; previous: Member | null } | null) => {
     if (change) emitter.emit('member', change);
@@ -502,10 +493,7 @@ export function createCoordinator(
     nodeId,
     nowMs: () => timers.now(),
     idPrefix: () => `${nodeId}/${incarnation}`,
-    onChange: (job) => {
-      recentJobs.add(job);
-      emitter.emit('job', { job });
-    },
+    onChange: (job) => emitter.emit('job', { job }),
   });
 
   const coordinator: Coordinator = {
