@@ -24,6 +24,7 @@ import { createJobs, type Jobs } from './jobs.ts';
 import { keySuccessor, messageEnd, messageKey, messagePrefix, nodeStateKey } from './keys.ts';
 import { MessageLog } from './log.ts';
 import { Membership } from './membership.ts';
+import { RecentJobs } from './node-report.ts';
 import {
   type CoordinatorLimits,
   type CoordinatorOptions,
@@ -220,8 +221,16 @@ export function createCoordinator(
     version,
     storage,
     log: log.summary(),
+    ...reportOf(),
     ...(options.credential === undefined ? {} : { cert: options.credential }),
   });
+
+  const recentJobs = new RecentJobs();
+  const reportOf = () => {
+    const ops = options.report?.().ops;
+    const jobs = recentJobs.list(timers.now());
+    return { ...(ops === undefined ? {} : { ops }), ...(jobs.length === 0 ? {} : { jobs }) };
+  };
 
   const emitMemberChange = (change: { member: Member; previous: Member | null } | null) => {
     if (change) emitter.emit('member', change);
@@ -493,7 +502,10 @@ export function createCoordinator(
     nodeId,
     nowMs: () => timers.now(),
     idPrefix: () => `${nodeId}/${incarnation}`,
-    onChange: (job) => emitter.emit('job', { job }),
+    onChange: (job) => {
+      recentJobs.add(job);
+      emitter.emit('job', { job });
+    },
   });
 
   const coordinator: Coordinator = {

@@ -5,6 +5,13 @@ export type { TypedEvents } from './events.ts';
 export { type JobInput, type JobPatch, type Jobs, jobSlotRangesMax, jobsListMax } from './jobs.ts';
 export { jobKey, messageKey, nodeStateKey } from './keys.ts';
 export {
+  type JobSummary,
+  jobSummariesMax,
+  jobSummaryFinishedKeepMs,
+  type NodeReport,
+  type OpStats,
+} from './node-report.ts';
+export {
   type CoordinatorLimits,
   type CoordinatorOptions,
   type CoordinatorTiming,

@@ -1,6 +1,7 @@
 /** Coordinator options, their defaults, and the named limits. */
 import type { Store } from '@tessera/storage';
 import type { Network, PeerIdString, Random, Timers } from './env.ts';
+import type { OpStats } from './node-report.ts';
 import type { CoordinatorLogger, NodeRole } from './types.ts';
 
 /** Timing of publishing, catch-up and failure detection. All in milliseconds. */
@@ -115,6 +116,8 @@ export interface CoordinatorOptions {
   readonly logger?: CoordinatorLogger;
   readonly timing?: Partial<CoordinatorTiming>;
   readonly limits?: Partial<CoordinatorLimits>;
+  /** Read at each state publish: operation stats to gossip in this node's state. */
+  readonly report?: () => { readonly ops?: OpStats };
 }
 
 export const silentLogger: CoordinatorLogger = {

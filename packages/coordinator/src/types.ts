@@ -1,5 +1,6 @@
 /** The coordinator's public data types: messages, node state, members, jobs, events. */
 import type { PeerIdString } from './env.ts';
+import type { JobSummary, OpStats } from './node-report.ts';
 
 /** A node's lifecycle status (seed 001's statuses). */
 export type NodeStatus =
@@ -61,6 +62,10 @@ export interface NodeState {
   readonly version: number;
   readonly storage: { readonly usedBytes: number; readonly quotaBytes: number | null };
   readonly log: LogSummary;
+  /** Operations this node coordinated (absent on nodes that do not report them). */
+  readonly ops?: OpStats;
+  /** This node's recent jobs with progress (absent when it has none). */
+  readonly jobs?: readonly JobSummary[];
 }
 
 /** A coordinator message (seed 000), stored under `M, clock, from`. */

@@ -6,6 +6,7 @@
  */
 import { decodeValue, encodeValue } from '@tessera/core';
 import type { PeerIdString } from './env.ts';
+import { nodeReportProblem } from './node-report.ts';
 import type { CoordinatorLimits } from './options.ts';
 import {
   type CoordinatorMessage,
@@ -166,6 +167,8 @@ function checkState(r: Rec, limits: CoordinatorLimits): Checked<StateFrame> {
   if (!isRecord(l) || !isNat(l.clock) || !isNat(l.count) || !isNat(l.hash) || l.hash > 0xffffffff) {
     return fail('malformed', 'bad log summary');
   }
+  const report = nodeReportProblem(r);
+  if (report !== null) return fail('malformed', report);
   return { ok: true, value: r as unknown as StateFrame };
 }
 

@@ -43,6 +43,7 @@ import { MembershipPlacement, type SlotLookup, servingMember } from './liveness.
 import { MEMBER_DIALING_DEFAULT, MemberDialer, type MemberDialing } from './member-dialer.ts';
 import { Libp2pNetwork } from './network.ts';
 import { GOSSIP_BYTES_MAX_DEFAULT } from './network-limits.ts';
+import { instrumentReplicator, OpStatsRecorder } from './op-stats.ts';
 import { PeerAuth, type PeerAuthOptions } from './peer-auth.ts';
 import { createPeerSlotMap, type PeerSlotMapOptions } from './peer-slot-map.ts';
 import { REPAIR_PERIODS_DEFAULT, type RepairPeriods, RepairScheduler } from './repair-scheduler.ts';
@@ -240,7 +241,10 @@ export async function createPeerOn(platform: Platform, options: PeerOptions): Pr
     ...options.bootstrapRetry,
   });
   const multiaddrs = () => node.getMultiaddrs().map((address) => address.toString());
+  // Ops, quorum failures and latencies ride in this peer's node state (the dashboard's live charts).
+  const opStats = new OpStatsRecorder();
   const coordinator = createCoordinator({
+    report: () => ({ ops: opStats.snapshot() }),
     network,
     timers: realTimers,
     random: { next: () => Math.random() },
@@ -331,6 +335,7 @@ export async function createPeerOn(platform: Platform, options: PeerOptions): Pr
     throw err;
   }
   const openReplicator = replicator;
+  instrumentReplicator(openReplicator, opStats);
   const repairLog = node.logger.forComponent('tessera:repair');
   const repair = new RepairScheduler(
     realTimers,
