@@ -1,5 +1,6 @@
 /** Connection commands: PING, ECHO, HELLO, AUTH, SELECT, QUIT, CLIENT, READONLY, READWRITE. */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { wrongPass } from '../auth/errors.ts';
 import { CommandError } from '../errors.ts';
 import { array, bulk, bulkOrNull, integer, OK, record, simple, verbatim } from '../resp/reply.ts';
 import { intArg, NOT_AN_INTEGER, quoted, SYNTAX_ERROR, word } from './args.ts';
@@ -16,8 +17,23 @@ function digest(text: Uint8Array | string): Buffer {
   return createHash('sha256').update(text).digest();
 }
 
-/** Checks a username/password pair against the configured password. @throws CommandError WRONGPASS */
-function authenticate(ctx: CommandContext, username: Buffer | undefined, password: Buffer): void {
+/** Checks a username/password pair against the configured password, or the password as a capability token. @throws CommandError WRONGPASS */
+async function authenticate(
+  ctx: CommandContext,
+  username: Buffer | undefined,
+  password: Buffer,
+): Promise<void> {
+  const guard = ctx.server.guard;
+  if (guard?.requiresToken === true) {
+    if (username !== undefined && username.toString() !== 'default') throw new CommandError(WRONGPASS);
+    try {
+      ctx.conn.capability = await guard.authenticate(password.toString('utf8'));
+    } catch (e) {
+      throw new CommandError(wrongPass(e));
+    }
+    ctx.conn.authenticated = true;
+    return;
+  }
   const expected = ctx.server.password;
   if (expected === undefined) {
     if (username === undefined) {
@@ -45,7 +61,7 @@ function checkClientName(name: Buffer): void {
   }
 }
 
-function hello(ctx: CommandContext, args: Buffer[]) {
+async function hello(ctx: CommandContext, args: Buffer[]) {
   let protocol = ctx.conn.protocol;
   if (args.length >= 2) {
     let version: number;
@@ -71,7 +87,7 @@ function hello(ctx: CommandContext, args: Buffer[]) {
       throw new CommandError(`ERR Syntax error in HELLO option '${quoted(args[i]!)}'`);
     }
   }
-  if (auth !== undefined) authenticate(ctx, auth[0], auth[1]);
+  if (auth !== undefined) await authenticate(ctx, auth[0], auth[1]);
   if (!ctx.conn.authenticated) {
     throw new CommandError(
       'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
@@ -142,10 +158,10 @@ export const connectionCommands: CommandSpec[] = [
     summary: 'Authenticates the connection.',
     since: '1.0.0',
     noAuth: true,
-    handler: (ctx, args) => {
+    handler: async (ctx, args) => {
       if (args.length > 3) throw new CommandError(SYNTAX_ERROR);
-      if (args.length === 3) authenticate(ctx, args[1], args[2]!);
-      else authenticate(ctx, undefined, args[1]!);
+      if (args.length === 3) await authenticate(ctx, args[1], args[2]!);
+      else await authenticate(ctx, undefined, args[1]!);
       return OK;
     },
   },

@@ -3,6 +3,8 @@
  * change about its connection and its server, and how a command describes
  * itself (for arity checks and COMMAND / COMMAND DOCS).
  */
+import type { Capability } from '@tessera/auth';
+import type { RelayGuard } from '../auth/relay-guard.ts';
 import type { Consistency, KvBackend } from '../backend/backend.ts';
 import type { Protocol, Reply } from '../resp/reply.ts';
 
@@ -15,6 +17,8 @@ export interface ConnectionState {
   consistency: Consistency | undefined;
   name: string | undefined;
   authenticated: boolean;
+  /** The capability of the token this connection AUTHed with (when the server takes tokens). */
+  capability: Capability | undefined;
   readonly: boolean;
   /** Set by QUIT: the connection closes once this reply is written. */
   closeAfterReply: boolean;
@@ -48,6 +52,8 @@ export interface ServerState {
   /** Host and port CLUSTER replies announce; host may be undefined (use the connection's local address). */
   readonly announce: { readonly host: string | undefined; readonly port: number };
   readonly password: string | undefined;
+  /** Capability and rate-limit checks (`src/auth`); undefined when neither is on. */
+  readonly guard: RelayGuard | undefined;
   readonly connectionsMax: number;
   readonly keysReplyMax: number;
   readonly config: Readonly<Record<string, string>>;

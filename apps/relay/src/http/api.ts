@@ -39,6 +39,15 @@ export interface HttpApiOptions {
   /** Largest request body, bytes. Default `BODY_BYTES_MAX_DEFAULT`. */
   readonly bodyBytesMax?: number;
   readonly now?: () => number;
+  /**
+   * Called before a tenant is read or written with the request's
+   * `Authorization` header; throws the auth errors (401/403/429). Open when omitted.
+   */
+  readonly authorize?: (
+    authorization: string | undefined,
+    tenant: string,
+    access: 'read' | 'write',
+  ) => Promise<void>;
 }
 
 /** Default largest body: a 1 MiB value plus its JSON escaping and the other fields. */
@@ -64,12 +73,14 @@ export class HttpApi {
   readonly #records: RecordApi;
   readonly #tenants: Tenants;
   readonly #status: (() => Promise<unknown>) | undefined;
+  readonly #authorize: HttpApiOptions['authorize'];
   readonly bodyBytesMax: number;
 
   constructor(options: HttpApiOptions) {
     this.#records = options.records;
     this.#tenants = new Tenants(options.records, options.now);
     this.#status = options.status;
+    this.#authorize = options.authorize;
     this.bodyBytesMax = options.bodyBytesMax ?? BODY_BYTES_MAX_DEFAULT;
   }
 
@@ -87,7 +98,7 @@ export class HttpApi {
     };
     if (path === '/v1/tenants') return allow('tenants', { POST: (r) => this.#createTenant(r) });
     const tenant = /^\/v1\/tenants\/([^/]+)$/.exec(path);
-    if (tenant !== null) return allow('tenant', { GET: () => this.#getTenant(decode(tenant[1]!)) });
+    if (tenant !== null) return allow('tenant', { GET: (r) => this.#getTenant(r, decode(tenant[1]!)) });
     const factor = /^\/v1\/tenants\/([^/]+)\/replication-factor$/.exec(path);
     if (factor !== null) {
       return allow('replication_factor', { PUT: (r) => this.#setReplicationFactor(r, decode(factor[1]!)) });
@@ -113,13 +124,15 @@ export class HttpApi {
   async #createTenant(request: IncomingMessage): Promise<ApiResponse> {
     const body = await this.#json(request);
     const id = checkTenantId(body.tenant_id);
+    await this.#authorize?.(header(request, 'authorization'), id, 'write');
     const n = checkReplicationFactor(body.replication_factor ?? REPLICATION_FACTOR_DEFAULT);
     const options = await this.#tenants.create(id, n);
     return { status: 201, body: tenantBody(id, options) };
   }
 
-  async #getTenant(id: string): Promise<ApiResponse> {
+  async #getTenant(request: IncomingMessage, id: string): Promise<ApiResponse> {
     checkTenantId(id);
+    await this.#authorize?.(header(request, 'authorization'), id, 'read');
     const options = await this.#tenants.get(id);
     if (options === undefined) throw new ApiError('TENANT_NOT_FOUND', `tenant ${id} does not exist`);
     return { status: 200, body: tenantBody(id, options) };
@@ -127,6 +140,7 @@ export class HttpApi {
 
   async #setReplicationFactor(request: IncomingMessage, id: string): Promise<ApiResponse> {
     checkTenantId(id);
+    await this.#authorize?.(header(request, 'authorization'), id, 'write');
     const body = await this.#json(request);
     if (!('replication_factor' in body))
       throw new ApiError('INVALID_REQUEST', 'replication_factor is required');
@@ -147,6 +161,7 @@ export class HttpApi {
   async #tenantOf(
     request: IncomingMessage,
     url: URL,
+    access: 'read' | 'write',
     body?: Record<string, unknown>,
   ): Promise<[string, TenantOptions]> {
     const raw = header(request, 'x-tenant-id') ?? url.searchParams.get('tenant_id') ?? body?.tenant_id;
@@ -157,6 +172,8 @@ export class HttpApi {
       );
     }
     const id = checkTenantId(raw);
+    // Before the lookup, so a refused caller cannot learn which tenants exist.
+    await this.#authorize?.(header(request, 'authorization'), id, access);
     const options = await this.#tenants.lookup(id);
     if (options === undefined) throw new ApiError('TENANT_NOT_FOUND', `tenant ${id} does not exist`);
     return [id, options];
@@ -168,7 +185,7 @@ export class HttpApi {
     const key = checkKey(body.key);
     if (!('value' in body)) throw new ApiError('INVALID_REQUEST', 'value is required');
     const value = encodeJsonValue(body.value);
-    const [tenant, options] = await this.#tenantOf(request, url, body);
+    const [tenant, options] = await this.#tenantOf(request, url, 'write', body);
     const consistency = checkConsistency(body.consistency, options.consistency);
     const result = await this.#records.put(kvKey(tenant, key), value, {
       consistency,
@@ -180,7 +197,7 @@ export class HttpApi {
 
   async #get(request: IncomingMessage, url: URL): Promise<ApiResponse> {
     const key = checkKey(url.searchParams.get('key') ?? undefined);
-    const [tenant, options] = await this.#tenantOf(request, url);
+    const [tenant, options] = await this.#tenantOf(request, url, 'read');
     const consistency = checkConsistency(url.searchParams.get('consistency'), options.consistency);
     const read = await this.#records.get(kvKey(tenant, key), { consistency, routingKey: key });
     if (!read.found || read.value === undefined) throw new ApiError('KEY_NOT_FOUND', `key ${key} not found`);
@@ -203,7 +220,7 @@ export class HttpApi {
     const body = await this.#json(request);
     const idempotencyKey = checkIdempotencyKey(request.headers['idempotency-key']);
     const key = checkKey(url.searchParams.get('key') ?? body.key);
-    const [tenant, options] = await this.#tenantOf(request, url, body);
+    const [tenant, options] = await this.#tenantOf(request, url, 'write', body);
     const consistency = checkConsistency(
       url.searchParams.get('consistency') ?? body.consistency,
       options.consistency,

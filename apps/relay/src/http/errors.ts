@@ -4,8 +4,9 @@
  * `{ "status": "error", "error_code": "...", "message": "..." }`.
  */
 import { TesseraError } from '@tessera/core';
+import { httpAuthError } from '../auth/errors.ts';
 
-/** Error code → HTTP status. UNAUTHORIZED, FORBIDDEN and RATE_LIMIT_EXCEEDED come with the security work. */
+/** Error code → HTTP status. */
 export const ERROR_STATUS = {
   INVALID_REQUEST: 400,
   TENANT_NOT_FOUND: 404,
@@ -15,6 +16,9 @@ export const ERROR_STATUS = {
   IDEMPOTENCY_KEY_CONFLICT: 400,
   INVALID_REPLICATION_FACTOR: 400,
   INTERNAL_ERROR: 500,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  RATE_LIMIT_EXCEEDED: 429,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -33,6 +37,8 @@ export class ApiError extends TesseraError {
 /** Maps a thrown error to the API error it answers as (matched by name, so no package is imported for it). */
 export function apiErrorOf(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
+  const auth = httpAuthError(error);
+  if (auth !== undefined) return new ApiError(auth, error instanceof Error ? error.message : String(error));
   const name = error instanceof Error ? error.name : '';
   const message = error instanceof Error ? error.message : String(error);
   switch (name) {

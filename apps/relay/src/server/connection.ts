@@ -42,6 +42,7 @@ export class Connection implements ConnectionState {
   consistency: Consistency | undefined;
   name: string | undefined;
   authenticated: boolean;
+  capability: ConnectionState['capability'] = undefined;
   readonly = false;
   closeAfterReply = false;
   readonly remoteAddress: string;
@@ -68,7 +69,7 @@ export class Connection implements ConnectionState {
     this.#socket = socket;
     this.#host = host;
     this.#parser = new RequestParser(host.limits);
-    this.authenticated = host.state.password === undefined;
+    this.authenticated = host.state.password === undefined && host.state.guard?.requiresToken !== true;
     this.#parser.authRequired = !this.authenticated;
     this.remoteAddress = address(plainIp(socket.remoteAddress), socket.remotePort);
     this.localAddress = address(plainIp(socket.localAddress), socket.localPort);

@@ -4,6 +4,7 @@
  * client sends makes this throw.
  */
 import { LimitExceededError, TesseraError } from '@tessera/core';
+import { respAuthError } from '../auth/errors.ts';
 import { arityError, quoted, word } from '../commands/args.ts';
 import type { CommandContext, CommandSpec } from '../commands/types.ts';
 import { CommandError } from '../errors.ts';
@@ -42,6 +43,8 @@ function resolve(commands: ReadonlyMap<string, CommandSpec>, args: Buffer[]): Co
 /** Maps a thrown error to its reply; `report` hears about the ones that are bugs or I/O failures. */
 export function errorReply(e: unknown, report: (error: unknown) => void): Reply {
   if (e instanceof CommandError) return error(e.message);
+  const auth = respAuthError(e);
+  if (auth !== undefined) return error(auth);
   if (e instanceof LimitExceededError) return error(`ERR ${e.message}`);
   if (e instanceof TesseraError) {
     report(e);
@@ -49,6 +52,12 @@ export function errorReply(e: unknown, report: (error: unknown) => void): Reply 
   }
   report(e);
   return error('ERR internal error');
+}
+
+/** Commands that read or write a database's keys (those that name keys, and the keyspace-wide ones). */
+const KEYSPACE_COMMANDS = new Set(['keys', 'scan', 'dbsize', 'flushdb', 'flushall', 'randomkey']);
+function touchesData(spec: CommandSpec): boolean {
+  return spec.firstKey > 0 || KEYSPACE_COMMANDS.has(spec.name);
 }
 
 /** Runs `args` in `ctx`; returns the reply and the spec's full name (for CLIENT INFO `cmd=`). */
@@ -69,6 +78,10 @@ export async function dispatch(
     return { reply: error('NOAUTH Authentication required.'), name: resolved.name };
   }
   try {
+    const guard = ctx.server.guard;
+    if (guard !== undefined && touchesData(resolved)) {
+      guard.check(ctx.conn.capability, ctx.conn.db, resolved.flags.includes('write') ? 'write' : 'read');
+    }
     return { reply: await resolved.handler(ctx, args), name: resolved.name };
   } catch (e) {
     return { reply: errorReply(e, report), name: resolved.name };

@@ -1,5 +1,6 @@
 /** Options of the RESP server, every bound named with its unit. */
 import { InvalidArgumentError } from '@tessera/core';
+import type { RelayGuard } from '../auth/relay-guard.ts';
 import type { KvBackend } from '../backend/backend.ts';
 import type { RespLimits } from '../resp/limits.ts';
 
@@ -15,6 +16,11 @@ export interface RespServerOptions {
   readonly announcePort?: number;
   /** When set, clients must AUTH (or HELLO … AUTH) before other commands. */
   readonly password?: string;
+  /**
+   * Capability tokens and per-database rate limits: with a token authority,
+   * `AUTH <token>` (or `AUTH default <token>`) replaces the password.
+   */
+  readonly guard?: RelayGuard;
   /** Request parser limits (bulkBytesMax, argsMax, inlineBytesMax, queryBufferBytesMax). */
   readonly limits?: Partial<RespLimits>;
   /** Open connections allowed; more are told `-ERR max number of clients reached` and closed. Default 10000. */

@@ -56,6 +56,7 @@ export async function startRespServer(options: RespServerOptions): Promise<RespS
       return { host: options.announceHost, port: options.announcePort ?? listeningPort };
     },
     password: options.password,
+    guard: options.guard,
     connectionsMax: resolved.connectionsMax,
     keysReplyMax: resolved.keysReplyMax,
     get config() {
