@@ -37,9 +37,18 @@ process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
 
-/** Spawns a peer process and resolves once it is listening. */
-export function spawnPeerProcess(config: PeerProcessConfig, readyTimeoutMs = 30_000): Promise<PeerProcess> {
-  const child = spawn(process.execPath, ['--conditions=source', SCRIPT, JSON.stringify(config)], {
+/**
+ * Spawns a peer process and resolves once it is listening. `script` is the
+ * child to run (default `peer-process.ts`); another script must speak the
+ * same line protocol (@tessera/testing's node peer does).
+ */
+export function spawnPeerProcess(
+  config: PeerProcessConfig,
+  // A bound, not an expectation: starting Node 24 with TypeScript sources takes seconds, far more under full-suite load.
+  readyTimeoutMs = 90_000,
+  script = SCRIPT,
+): Promise<PeerProcess> {
+  const child = spawn(process.execPath, ['--conditions=source', script, JSON.stringify(config)], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   live.add(child);

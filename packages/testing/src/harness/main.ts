@@ -1,0 +1,86 @@
+/**
+ * The page a browser test peer runs in: starts a real `@tessera/peer`
+ * (browser entry: WebSockets, WebRTC, IndexedDB) and exposes it to the
+ * Playwright fixture as `window.tesseraHarness`.
+ */
+import { createPeer, type Peer } from '@tessera/peer';
+import { openIndexedDbStore, openMemoryStore, type Store } from '@tessera/storage';
+import { PeerCommands } from '../peer-commands.ts';
+import { WriteQueue } from '../write-queue.ts';
+import type { ArrivedWrite, HarnessApi } from './api.ts';
+import { watchedStore } from './watched-store.ts';
+
+let peer: Peer | undefined;
+let store: Store | undefined;
+let commands: PeerCommands | undefined;
+let queue: WriteQueue | undefined;
+let arrivalPrefix: string | undefined;
+let arrivals: ArrivedWrite[] = [];
+
+function started(): { peer: Peer; commands: PeerCommands; queue: WriteQueue } {
+  if (peer === undefined || commands === undefined || queue === undefined)
+    throw new Error('harness peer not started');
+  return { peer, commands, queue };
+}
+
+const decoder = new TextDecoder('latin1');
+
+const api: HarnessApi = {
+  async start(config) {
+    if (peer !== undefined) throw new Error('harness peer already started');
+    const base =
+      config.storage === 'indexeddb' ? await openIndexedDbStore(config.idbName) : await openMemoryStore();
+    store = watchedStore(base, (key) => {
+      if (arrivalPrefix === undefined) return;
+      // Record keys hold the user key's UTF-8 bytes as a tuple string: find the watched prefix in them.
+      const text = decoder.decode(key);
+      const at = text.indexOf(arrivalPrefix);
+      if (at < 0) return;
+      const end = text.indexOf('\u0000', at);
+      arrivals.push({
+        key: text.slice(at, end < 0 ? undefined : end),
+        atMs: performance.timeOrigin + performance.now(),
+      });
+    });
+    peer = await createPeer({
+      storage: store,
+      cluster: config.cluster,
+      bootstrap: config.bootstrap,
+      role: config.role,
+      memberDialing: { intervalMs: 500 },
+      bootstrapRetry: { delayMsMin: 100, delayMsMax: 1000 },
+      ...(config.timing === undefined ? {} : { timing: config.timing }),
+      ...(config.replication === undefined ? {} : { replication: config.replication }),
+      ...(config.replicationFactor === undefined ? {} : { replicationFactor: config.replicationFactor }),
+    });
+    commands = new PeerCommands(peer);
+    queue = new WriteQueue(peer);
+    document.getElementById('status')?.replaceChildren(`peer ${peer.id}`);
+    return { id: peer.id, multiaddrs: peer.multiaddrs };
+  },
+  run: (command) => started().commands.run(command),
+  async queuedPut(key, value, options) {
+    const { queued } = await started().queue.put(key, value, options);
+    return { queued };
+  },
+  queuedWrites: () => started().queue.pending,
+  watchArrivals(prefix) {
+    arrivalPrefix = prefix;
+    arrivals = [];
+  },
+  takeArrivals() {
+    const taken = arrivals;
+    arrivals = [];
+    return taken;
+  },
+  async stop() {
+    queue?.close();
+    await peer?.stop();
+    await store?.close();
+    peer = undefined;
+    store = undefined;
+  },
+};
+
+window.tesseraHarness = api;
+document.getElementById('status')?.replaceChildren('ready');
