@@ -11,7 +11,7 @@ import type { ReplicatorContext } from './context.ts';
 import { QuorumNotReachedError } from './errors.ts';
 import type { OpResult } from './frames.ts';
 import { scanEntriesPerPageMax } from './limits.ts';
-import type { ScanEntry } from './replica-store.ts';
+import { hasSlot, type ScanEntry } from './replica-store.ts';
 import type { PeerId } from './transport.ts';
 
 /** What `Replicator.scan` takes. */
@@ -39,20 +39,13 @@ export interface ScanResult {
   readonly owners: number;
 }
 
-function bitmapOf(slots: readonly number[]): Uint8Array {
-  const bitmap = new Uint8Array(SLOT_COUNT / 8);
-  for (const slot of slots) bitmap[slot >> 3]! |= 1 << (slot & 7);
-  return bitmap;
-}
-
 /** Up to `limit` entries of one owner's slots, following its pages. */
 async function ownerPage(
   context: ReplicatorContext,
   peer: PeerId,
-  slots: readonly number[],
+  bitmap: Uint8Array,
   request: ScanRequest,
 ): Promise<{ entries: ScanEntry[]; exhausted: boolean }> {
-  const bitmap = bitmapOf(slots);
   const entries: ScanEntry[] = [];
   let after = request.after ?? null;
   for (;;) {
@@ -82,45 +75,65 @@ function scanError(result: OpResult | undefined): string {
 /** Scans `request`'s range over all slots; throws `QuorumNotReachedError` when some slot has no owner that answers. */
 export async function scanSlots(context: ReplicatorContext, request: ScanRequest): Promise<ScanResult> {
   const n = request.replicationFactor ?? context.defaultReplicationFactor;
-  const candidates: PeerId[][] = [];
-  for (let slot = 0; slot < SLOT_COUNT; slot++) {
-    const owners = context.slotOwners(slot).slice(0, n);
-    const up = owners.filter((peer) => peer === context.selfId || context.placement.isUp(peer));
-    // This peer first (no network), then up owners in placement order, then the ones believed down.
-    candidates.push([
-      ...up.filter((peer) => peer === context.selfId),
-      ...up.filter((peer) => peer !== context.selfId),
-      ...owners.filter((peer) => !up.includes(peer)),
-    ]);
-  }
+  const up = new Map<PeerId, boolean>();
+  const isUp = (peer: PeerId) => {
+    let known = up.get(peer);
+    if (known === undefined) {
+      known = peer === context.selfId || context.placement.isUp(peer);
+      up.set(peer, known);
+    }
+    return known;
+  };
   const failed = new Set<PeerId>();
+  // This peer first (no network), then the first up owner in placement order, then one believed down.
+  const pick = (slot: number): PeerId | undefined => {
+    const owners = context.slotOwners(slot);
+    let firstUp: PeerId | undefined;
+    let firstDown: PeerId | undefined;
+    for (let i = 0; i < Math.min(n, owners.length); i++) {
+      const peer = owners[i]!;
+      if (failed.has(peer)) continue;
+      if (peer === context.selfId) return peer;
+      if (isUp(peer)) firstUp ??= peer;
+      else firstDown ??= peer;
+    }
+    return firstUp ?? firstDown;
+  };
   const pages: { entries: ScanEntry[]; exhausted: boolean }[] = [];
   const served = new Set<PeerId>();
-  let pendingSlots = Array.from({ length: SLOT_COUNT }, (_, slot) => slot);
-  while (pendingSlots.length > 0) {
-    const byPeer = new Map<PeerId, number[]>();
-    for (const slot of pendingSlots) {
-      const peer = candidates[slot]!.find((candidate) => !failed.has(candidate));
+  // Slot bitmaps per owner asked: the loop over 16384 slots allocates nothing per slot.
+  let pending: Uint8Array | null = null;
+  for (;;) {
+    const byPeer = new Map<PeerId, Uint8Array>();
+    for (let slot = 0; slot < SLOT_COUNT; slot++) {
+      if (pending && !hasSlot(pending, slot)) continue;
+      const peer = pick(slot);
       if (peer === undefined) {
         throw new QuorumNotReachedError(1, 0, `no owner of slot ${slot} answered the scan`);
       }
-      const slots = byPeer.get(peer) ?? [];
-      slots.push(slot);
-      byPeer.set(peer, slots);
+      let bitmap = byPeer.get(peer);
+      if (!bitmap) {
+        bitmap = new Uint8Array(SLOT_COUNT / 8);
+        byPeer.set(peer, bitmap);
+      }
+      bitmap[slot >> 3]! |= 1 << (slot & 7);
     }
-    const retry: number[] = [];
+    const retry = new Uint8Array(SLOT_COUNT / 8);
+    let retrying = false;
     await Promise.all(
-      [...byPeer].map(async ([peer, slots]) => {
+      [...byPeer].map(async ([peer, bitmap]) => {
         try {
-          pages.push(await ownerPage(context, peer, slots, request));
+          pages.push(await ownerPage(context, peer, bitmap, request));
           served.add(peer);
         } catch {
           failed.add(peer);
-          retry.push(...slots);
+          for (let i = 0; i < bitmap.length; i++) retry[i]! |= bitmap[i]!;
+          retrying = true;
         }
       }),
     );
-    pendingSlots = retry;
+    if (!retrying) break;
+    pending = retry;
   }
   const merged = pages.flatMap((page) => page.entries).sort((a, b) => compareBytes(a[0], b[0]));
   const entries = merged.slice(0, request.limit);
