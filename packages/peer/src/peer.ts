@@ -17,6 +17,7 @@ import {
   type SlotMapService,
 } from '@tessera/coordinator';
 import { InvalidArgumentError } from '@tessera/core';
+import { type Database as DocumentDatabase, Documents, deriveIndexEntries } from '@tessera/documents';
 import {
   type DatabaseReplication,
   defaultReplicatorLimits,
@@ -156,6 +157,11 @@ export interface Peer {
   get(key: string | Uint8Array, options?: DataReadOptions): Promise<DataReadResult>;
   /** Writes a tombstone for `key`; resolves once W owners hold it durably. */
   delete(key: string | Uint8Array, options?: DataWriteOptions): Promise<DataWriteResult>;
+  /**
+   * The document API of a database: `database('shop').collection('users', { fields, primaryKey, indexes })`
+   * (see @tessera/documents). Not yet behind the client token check of `put`/`get`.
+   */
+  database(name: string | number): DocumentDatabase;
   /** Slots where some co-owner may be missing data, as this peer knows it (heals through repair). */
   underReplicatedSlots(): UnderReplication;
   /** The Replicator (record-level API, hint and repair reports). */
@@ -323,6 +329,8 @@ export async function createPeerOn(platform: Platform, options: PeerOptions): Pr
       store: options.storage,
       timers: realTimers,
       routingKeyOf: routingKeyOfRecord,
+      // Index entries are derived from each object record on every replica, in the record's batch.
+      derive: deriveIndexEntries,
       replication: defaults,
       ...(replicationOptions.limits === undefined ? {} : { limits: replicationOptions.limits }),
     });
@@ -355,6 +363,7 @@ export async function createPeerOn(platform: Platform, options: PeerOptions): Pr
     }
   });
   const data = new KvData(() => openReplicator);
+  const documents = new Documents({ replicator: openReplicator, jobs: coordinator.jobs });
   // The coordinating-peer check of a non-member client: its own token must allow the operation
   // (owners check it again when the request arrives).
   const checkAccess = async (database: Database | undefined, access: 'read' | 'write') => {
@@ -404,6 +413,7 @@ export async function createPeerOn(platform: Platform, options: PeerOptions): Pr
       await checkAccess(deleteOptions?.database, 'write');
       return data.delete(key, deleteOptions);
     },
+    database: (name) => documents.database(name),
     underReplicatedSlots: () => openReplicator.underReplicatedSlots(),
     replicator: openReplicator,
     replicaTransport,
