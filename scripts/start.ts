@@ -106,6 +106,9 @@ async function startPeer(index: number, bootstrap: string[]): Promise<PeerSummar
     dataDir,
     '--cluster',
     CLUSTER,
+    // One cluster key for every local peer (the first to start creates it), so they admit each other.
+    '--cluster-key-file',
+    join(dataRoot, 'cluster-key.json'),
     '--p2p-port',
     String(await pick(ports.p2p)),
     '--ws-port',

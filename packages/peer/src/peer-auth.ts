@@ -51,6 +51,12 @@ export interface PeerAuthOptions {
   readonly token?: string;
   /** Clock skew allowed on expiries, ms. Default 60 000. */
   readonly clockSkewMs?: number;
+  /**
+   * Whether non-members need a capability token to read and write data
+   * (default true). False keeps membership enforced but lets any client
+   * read and write, as a loopback-only laptop cluster does.
+   */
+  readonly requireClientTokens?: boolean;
 }
 
 /** Verdicts of the gossip validator (gossipsub's TopicValidatorResult values). */
@@ -75,6 +81,7 @@ export class PeerAuth {
   readonly certificate: Uint8Array | undefined;
   readonly selfCertificate: MembershipCertificate | undefined;
   readonly token: string | undefined;
+  readonly requireClientTokens: boolean;
   readonly stats: PeerAuthStats = {
     gossipRejected: 0,
     gossipIgnored: 0,
@@ -92,6 +99,7 @@ export class PeerAuth {
     certificate: Uint8Array | undefined,
     selfCertificate: MembershipCertificate | undefined,
     token: string | undefined,
+    requireClientTokens: boolean,
   ) {
     this.#node = node;
     this.#log = node.logger.forComponent('tessera:auth');
@@ -100,6 +108,7 @@ export class PeerAuth {
     this.certificate = certificate;
     this.selfCertificate = selfCertificate;
     this.token = token;
+    this.requireClientTokens = requireClientTokens;
   }
 
   /** Verifies this peer's own certificate (throws `NotAMemberError` when it is bad or, for an owner, not an owner's). */
@@ -118,7 +127,14 @@ export class PeerAuth {
     if (role === 'owner' && selfCertificate?.role !== 'owner') {
       throw new NotAMemberError(selfId, 'role owner needs an owner membership certificate for this peer id');
     }
-    return new PeerAuth(node, authority, bytes, selfCertificate, options.token);
+    return new PeerAuth(
+      node,
+      authority,
+      bytes,
+      selfCertificate,
+      options.token,
+      options.requireClientTokens ?? true,
+    );
   }
 
   /** True when `peer` holds an admitted, unexpired certificate (this peer included, when it has one). */
@@ -290,6 +306,7 @@ export class PeerAuth {
       }
       needs.push({ database, access });
     }
+    if (!this.requireClientTokens) return null;
     const capability = await this.capabilityOf(from);
     if (capability === null) {
       return encodeErrorReply(request.clock, 'ERR_AUTH_REQUIRED', 'no valid capability token presented');

@@ -367,7 +367,8 @@ export async function createPeerOn(platform: Platform, options: PeerOptions): Pr
   // The coordinating-peer check of a non-member client: its own token must allow the operation
   // (owners check it again when the request arrives).
   const checkAccess = async (database: Database | undefined, access: 'read' | 'write') => {
-    if (peerAuth === undefined || peerAuth.selfCertificate !== undefined) return;
+    if (peerAuth === undefined || peerAuth.selfCertificate !== undefined || !peerAuth.requireClientTokens)
+      return;
     requireAccess(await peerAuth.authority.capability(peerAuth.token), database ?? DEFAULT_DATABASE, access);
   };
   try {

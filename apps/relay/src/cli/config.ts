@@ -36,6 +36,18 @@ export interface StartConfig {
   readonly logLevel: LogLevel;
   /** Print the startup summary as one JSON line on stdout. */
   readonly json: boolean;
+  /** Cluster membership: `on` (default) needs a cluster key; `off` lets any peer join (tests only). */
+  readonly auth: 'on' | 'off';
+  /** The cluster key file; default `<dataDir>/cluster-key.json`, created on first start. */
+  readonly clusterKeyFile: string;
+  /** This peer's membership certificate file (base64url text), when the key file has no private key. */
+  readonly certificateFile?: string;
+  /** Whether RESP/HTTP clients and non-member peers need a capability token (default off: loopback laptop). */
+  readonly clientAuth: 'on' | 'off';
+  /** Operations per second per database on RESP and HTTP; 0 (default) = no limit. */
+  readonly rateLimit: number;
+  /** Burst on top of `rateLimit`; default 2 × rateLimit. */
+  readonly rateBurst: number;
   /** Where the config file was read from, if any. */
   readonly configFile?: string;
 }
@@ -55,6 +67,9 @@ export const START_DEFAULTS = {
   backend: 'replicated',
   logLevel: 'info',
   json: false,
+  auth: 'on',
+  clientAuth: 'off',
+  rateLimit: 0,
 } as const;
 
 export const START_FLAGS: FlagSpecs = {
@@ -131,6 +146,32 @@ export const START_FLAGS: FlagSpecs = {
     description: 'fatal|error|warn|info|debug|trace|silent (default info)',
   },
   json: { type: 'boolean', description: 'print the startup summary as one JSON line' },
+  auth: {
+    type: 'string',
+    value: 'on|off',
+    description: 'cluster membership with a cluster key (default on; off lets any peer join)',
+  },
+  'cluster-key-file': {
+    type: 'string',
+    value: '<path>',
+    description: 'cluster key JSON, created if missing (default <data-dir>/cluster-key.json)',
+  },
+  'certificate-file': {
+    type: 'string',
+    value: '<path>',
+    description: "this peer's membership certificate, when the key file holds only the public key",
+  },
+  'client-auth': {
+    type: 'string',
+    value: 'on|off',
+    description: 'RESP/HTTP clients and non-member peers need a capability token (default off)',
+  },
+  'rate-limit': {
+    type: 'integer',
+    value: '<ops/s>',
+    description: 'per-database operations per second on RESP and HTTP, 0 = none (default 0)',
+  },
+  'rate-burst': { type: 'integer', value: '<ops>', description: 'burst above --rate-limit (default 2x)' },
 };
 
 /** The environment variable of each flag: `--resp-port` is TESSERA_RESP_PORT. */
@@ -330,8 +371,32 @@ export async function resolveStartConfig(
       if (typeof v !== 'boolean') throw new UsageError(`${label} must be true or false`);
       return v;
     }),
+    auth: get('auth', START_DEFAULTS.auth as 'on' | 'off', (v, label) =>
+      asOneOf(v, label, ['on', 'off'] as const),
+    ),
+    clusterKeyFile: '',
+    ...(pick('certificate-file') === undefined
+      ? {}
+      : { certificateFile: resolve(cwd, get('certificate-file', '', asString)) }),
+    clientAuth: get('client-auth', START_DEFAULTS.clientAuth as 'on' | 'off', (v, label) =>
+      asOneOf(v, label, ['on', 'off'] as const),
+    ),
+    rateLimit: get('rate-limit', START_DEFAULTS.rateLimit as number, (v, label) =>
+      asInt(v, label, 0, 1_000_000_000),
+    ),
+    rateBurst: 0,
     ...(configPath === undefined ? {} : { configFile: resolve(cwd, configPath) }),
   };
+  config.clusterKeyFile = resolve(
+    cwd,
+    get('cluster-key-file', resolve(config.dataDir || cwd, 'cluster-key.json'), asString),
+  );
+  config.rateBurst = get('rate-burst', Math.max(1, 2 * config.rateLimit), (v, label) =>
+    asInt(v, label, 1, 2_000_000_000),
+  );
+  if (config.clientAuth === 'on' && config.auth === 'off') {
+    throw new UsageError('--client-auth on needs --auth on (tokens are signed by the cluster key)');
+  }
   const ports: [string, number][] = [
     ['p2p-port', config.p2pPort],
     ['ws-port', config.wsPort],

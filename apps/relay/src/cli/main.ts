@@ -12,6 +12,7 @@ Commands:
   start     run a peer (RESP, HTTP API, metrics)        tessera start --help
   status    members, slot coverage and jobs of a peer  tessera status --help
   inspect   decode the records in a stopped peer's data dir
+  token     issue a capability token or a membership cert  tessera token --help
   help      this text
 
 Not yet: join, leave, rebalance (they need slot migration jobs).
@@ -27,6 +28,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       return (await import('./status.ts')).runStatus(rest, env);
     case 'inspect':
       return (await import('./inspect.ts')).runInspect(rest);
+    case 'token':
+      return (await import('./token.ts')).runToken(rest);
     case undefined:
     case 'help':
     case '--help':
@@ -35,7 +38,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       return command === undefined ? EXIT_USAGE : 0;
     default:
       throw new UsageError(
-        `unknown command ${JSON.stringify(command)} (commands: start, status, inspect, help)`,
+        `unknown command ${JSON.stringify(command)} (commands: start, status, inspect, token, help)`,
       );
   }
 }

@@ -7,6 +7,7 @@ import type { Member } from '@tessera/coordinator';
 import { createPeer, type Peer } from '@tessera/peer';
 import type { Store } from '@tessera/storage';
 import { openFsStore, StoreLockedError } from '@tessera/storage-fs';
+import { type NodeAuth, nodeAuth } from '../auth/node-auth.ts';
 import type { KvBackend } from '../backend/backend.ts';
 import { openLocalBackend } from '../backend/local-backend.ts';
 import { openReplicatedBackend } from '../backend/replicated.ts';
@@ -39,6 +40,8 @@ export interface StartSummary {
   /** Where slot ownership comes from: the coordinator's slot map when the peer runs it. */
   readonly placement: 'slot map';
   readonly pid: number;
+  /** Membership, client tokens and rate limits in force (the cluster public key, never the private one). */
+  readonly auth: NodeAuth['summary'];
 }
 
 export interface RunningNode {
@@ -53,6 +56,7 @@ const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]']);
 
 export async function startNode(config: StartConfig, log: Logger): Promise<RunningNode> {
   await prepareDataDir(config.dataDir);
+  const auth = await nodeAuth(config);
   let store: Store;
   try {
     store = await openFsStore(config.dataDir);
@@ -80,6 +84,7 @@ export async function startNode(config: StartConfig, log: Logger): Promise<Runni
       replication: {
         defaults: { replicationFactor: config.replicationFactor, consistency: config.consistency },
       },
+      ...(auth.peer === undefined ? {} : { auth: auth.peer }),
     });
     cleanup.push(() => peer.stop());
 
@@ -100,6 +105,7 @@ export async function startNode(config: StartConfig, log: Logger): Promise<Runni
       backend: instrumentBackend(backend, metrics),
       host: config.host,
       port: config.respPort,
+      ...(auth.guard === undefined ? {} : { guard: auth.guard }),
       onError: (e) => log.error({ err: e }, 'resp server'),
     });
     const respServer = resp;
@@ -114,9 +120,15 @@ export async function startNode(config: StartConfig, log: Logger): Promise<Runni
       }
     }
 
+    const guard = auth.guard;
     const api = new HttpApi({
       records: instrumentRecords(peer.replicator, metrics),
       status: async () => statusOf(peer),
+      ...(guard === undefined
+        ? {}
+        : {
+            authorize: (authorization, tenant, access) => guard.authorizeHttp(authorization, tenant, access),
+          }),
     });
     const http = await startHttpServer({
       api,
@@ -149,6 +161,7 @@ export async function startNode(config: StartConfig, log: Logger): Promise<Runni
       httpData: 'replicated',
       placement: 'slot map',
       pid: process.pid,
+      auth: auth.summary,
     };
     let stopping: Promise<void> | undefined;
     return {

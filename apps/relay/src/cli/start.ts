@@ -37,6 +37,17 @@ function humanSummary(s: StartSummary): string {
     );
   }
   lines.push(`  slot owners: ${s.placement}`);
+  const a = s.auth;
+  lines.push(
+    a.membership === 'on'
+      ? `  auth      membership on (cluster key ${a.clusterKeyFile}${a.clusterKeyCreated ? ', created now' : ''}), client tokens ${a.clientAuth}${a.rateLimit > 0 ? `, ${a.rateLimit} ops/s per database` : ''}`
+      : '  WARNING: --auth off: any peer that can reach this one can join the cluster and own slots.',
+  );
+  if (a.clientAuth === 'off' && !['127.0.0.1', '::1', 'localhost'].includes(s.resp.host)) {
+    lines.push(
+      '  WARNING: listening beyond loopback with --client-auth off: anyone who can reach RESP/HTTP reads and writes.',
+    );
+  }
   return `${lines.join('\n')}\n`;
 }
 
