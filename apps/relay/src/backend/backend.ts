@@ -83,10 +83,33 @@ export interface ClusterTopology {
   readonly epoch: number;
 }
 
+/**
+ * A read-modify-write (SET with NX/XX/GET/KEEPTTL, the INCR family). The
+ * replicated backend runs every one of a key at one peer, the key's primary,
+ * so two of them racing are serialized instead of both succeeding.
+ */
+export type ConditionalOp =
+  | {
+      readonly kind: 'set';
+      readonly key: Uint8Array;
+      readonly value: Uint8Array;
+      readonly options: SetOptions;
+    }
+  | { readonly kind: 'incr'; readonly key: Uint8Array; readonly delta: bigint };
+
+/** A `set` op's `SetResult`, or an `incr` op's new value. */
+export type ConditionalResult = SetResult | bigint;
+
 /** The data layer behind the RESP server. */
 export interface KvBackend {
   /** How many databases SELECT accepts (0 … databases-1). */
   readonly databases: number;
+  /**
+   * True when `stats` walks the whole cluster (the replicated backend): INFO
+   * keyspace then stays empty, since clients send INFO on every connect;
+   * DBSIZE still counts.
+   */
+  readonly statsScansCluster?: boolean;
   /** The value of `key`, or undefined when absent or expired. */
   get(db: number, key: Uint8Array): Promise<Uint8Array | undefined>;
   /** Values of `keys` in order (MGET). */
@@ -120,6 +143,12 @@ export interface KvBackend {
    * on a connection). Absent on backends where it means nothing (local).
    */
   withConsistency?(consistency: Consistency): KvBackend;
+  /**
+   * Runs `op` on this node, without forwarding it to the key's primary
+   * (TESSERA.PRIMARY: another peer chose this one as the primary). Absent on
+   * backends that never forward.
+   */
+  conditionalHere?(db: number, op: ConditionalOp): Promise<ConditionalResult>;
 }
 
 /** Read and write consistency of a replicated backend. */

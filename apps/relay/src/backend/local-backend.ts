@@ -53,8 +53,8 @@ export interface LocalBackendOptions {
   readonly onError?: (error: unknown) => void;
 }
 
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
+export const INT64_MIN = -(2n ** 63n);
+export const INT64_MAX = 2n ** 63n - 1n;
 const DEFAULT_DATABASES = 16;
 const DEFAULT_REAP_INTERVAL_MS = 100;
 const DEFAULT_REAP_KEYS_MAX = 200;

@@ -76,6 +76,8 @@ async function infoSection(ctx: CommandContext, section: string): Promise<string
       return ['cluster_enabled:1'];
     case 'keyspace': {
       const lines: string[] = [];
+      // Counting would walk every owner of every slot, on each client's connect: DBSIZE counts instead.
+      if (server.backend.statsScansCluster === true) return lines;
       for (let db = 0; db < server.backend.databases; db++) {
         let s: KeyspaceStats;
         try {

@@ -2,6 +2,7 @@
 import { clusterCommands } from './cluster.ts';
 import { connectionCommands } from './connection.ts';
 import { keyspaceCommands } from './keyspace.ts';
+import { primaryCommands } from './primary.ts';
 import { serverCommands } from './server.ts';
 import { stringCommands } from './strings.ts';
 import type { CommandSpec } from './types.ts';
@@ -13,6 +14,7 @@ export function commandTable(): ReadonlyMap<string, CommandSpec> {
     ...keyspaceCommands,
     ...serverCommands,
     ...clusterCommands,
+    ...primaryCommands,
   ];
   return new Map(all.map((c) => [c.name, c]));
 }

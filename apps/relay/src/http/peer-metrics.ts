@@ -10,7 +10,7 @@
  *   tessera_resp_connections                        open RESP connections
  *   tessera_http_requests_total{route,status}       HTTP API requests
  */
-import type { Consistency, KvBackend } from '../backend/backend.ts';
+import type { ConditionalOp, Consistency, KvBackend } from '../backend/backend.ts';
 import { Counter, Gauge, Histogram, Registry } from './metrics.ts';
 import type { RecordApi } from './records.ts';
 
@@ -118,6 +118,10 @@ export function instrumentBackend(backend: KvBackend, metrics: PeerMetrics): KvB
     stats: (db) => backend.stats(db),
     topology: (self) => backend.topology(self),
     close: () => backend.close(),
+    ...(backend.statsScansCluster === undefined ? {} : { statsScansCluster: backend.statsScansCluster }),
+    ...(backend.conditionalHere === undefined
+      ? {}
+      : { conditionalHere: (db: number, op: ConditionalOp) => backend.conditionalHere!(db, op) }),
     ...(backend.withConsistency === undefined
       ? {}
       : {
