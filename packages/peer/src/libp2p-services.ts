@@ -10,6 +10,13 @@ import { type Identify, identify } from '@libp2p/identify';
 import type { ConnectionGater, PrivateKey, Transport } from '@libp2p/interface';
 import { type Ping, ping } from '@libp2p/ping';
 import { createLibp2p, type Libp2p } from 'libp2p';
+import {
+  CONNECTIONS_MAX,
+  CONNECTIONS_PER_PEER_MAX,
+  MUXED_INBOUND_STREAMS_MAX,
+  MUXED_OUTBOUND_STREAMS_MAX,
+  STREAM_WINDOW_BYTES_MAX,
+} from './network-limits.ts';
 
 /** The services every Tessera libp2p node runs; `relay` only on Node. */
 export interface TesseraServices {
@@ -40,13 +47,27 @@ export interface PlatformLibp2pInit {
 
 /** Creates and starts a libp2p node with noise, yamux, identify, gossipsub and ping. */
 export async function createTesseraLibp2p(init: PlatformLibp2pInit): Promise<TesseraLibp2p> {
+  let created: Libp2p | undefined;
+  // One remote peer cannot pile up connections (each one costs buffers and streams).
+  const connectionGater: ConnectionGater = {
+    ...init.connectionGater,
+    denyInboundEncryptedConnection: (peerId) =>
+      (created?.getConnections(peerId).length ?? 0) >= CONNECTIONS_PER_PEER_MAX,
+  };
   const node = await createLibp2p({
     privateKey: init.privateKey,
     addresses: { listen: [...init.listen] },
     transports: [...init.transports],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    ...(init.connectionGater === undefined ? {} : { connectionGater: init.connectionGater }),
+    streamMuxers: [
+      yamux({
+        maxInboundStreams: MUXED_INBOUND_STREAMS_MAX,
+        maxOutboundStreams: MUXED_OUTBOUND_STREAMS_MAX,
+        streamOptions: { maxStreamWindowSize: STREAM_WINDOW_BYTES_MAX },
+      }),
+    ],
+    connectionGater,
+    connectionManager: { maxConnections: CONNECTIONS_MAX },
     services: {
       identify: identify({ runOnLimitedConnection: true }),
       ping: ping({ runOnLimitedConnection: true }),
@@ -62,5 +83,6 @@ export async function createTesseraLibp2p(init: PlatformLibp2pInit): Promise<Tes
       ...init.extraServices,
     },
   });
+  created = node;
   return node as unknown as TesseraLibp2p;
 }

@@ -21,3 +21,19 @@ export const REPLICA_OUTBOUND_STREAMS_MAX_DEFAULT = 8;
 export const REPLICA_REQUESTS_IN_FLIGHT_MAX_DEFAULT = 128;
 /** Default replication requests to one peer waiting in the queue before new ones fail. */
 export const REPLICA_REQUESTS_QUEUED_MAX_DEFAULT = 4096;
+
+/** Connections one remote peer may hold to this peer at once; more are refused after encryption. */
+export const CONNECTIONS_PER_PEER_MAX = 4;
+/** Connections this peer keeps in all (libp2p's connection manager prunes beyond it). */
+export const CONNECTIONS_MAX = 512;
+/** Streams a remote peer may open on one connection, every protocol together (the muxer refuses more). */
+export const MUXED_INBOUND_STREAMS_MAX = 128;
+/** Streams this peer may open on one connection. */
+export const MUXED_OUTBOUND_STREAMS_MAX = 256;
+/**
+ * Receive window of one stream, bytes: what a peer may send before this one
+ * reads. With the per-protocol stream caps it bounds a connection's
+ * buffered memory (about 50 streams × 4 MiB at most); one replication
+ * frame (4 MiB) still fits in one window.
+ */
+export const STREAM_WINDOW_BYTES_MAX = 4 * 1024 * 1024;
