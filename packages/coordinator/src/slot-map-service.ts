@@ -35,6 +35,7 @@ import {
   readAck,
   readEnd,
   readPrepare,
+  reasonCharsMax,
   SLOT_MAP_MESSAGE_TYPE,
   type SlotMapHead,
   SlotMapLedger,
@@ -51,6 +52,13 @@ export interface SlotMapTiming {
   readonly settleMs: number;
   /** Period of the check that proposes when the map does not match membership. */
   readonly checkPeriodMs: number;
+  /**
+   * With `expectPeers`, how long a peer that has caught up with nobody yet
+   * waits before it may propose a first map alone.
+   */
+  readonly joinWaitMs: number;
+  /** Longest wait between proposals when consecutive ones keep aborting (backoff cap). */
+  readonly retryDelayMsMax: number;
 }
 
 export const DEFAULT_SLOT_MAP_TIMING: SlotMapTiming = {
@@ -58,6 +66,8 @@ export const DEFAULT_SLOT_MAP_TIMING: SlotMapTiming = {
   ackHoldMs: 60_000,
   settleMs: 2000,
   checkPeriodMs: 5000,
+  joinWaitMs: 30_000,
+  retryDelayMsMax: 30_000,
 };
 
 /** Failed catch-up rounds with one peer after which the automatic proposer stops waiting for it. */
@@ -128,6 +138,13 @@ export interface SlotMapOptions {
   readonly replicas?: number;
   /** Propose on membership changes when this peer is the designated proposer (default true). */
   readonly auto?: boolean;
+  /**
+   * This peer was given other peers to join (bootstrap addresses): it
+   * proposes no first map before it has caught up with one of them (or
+   * `joinWaitMs` passed), so a peer slow to connect does not commit a map
+   * of its own that the cluster then has to reconcile.
+   */
+  readonly expectPeers?: boolean;
   readonly timing?: Partial<SlotMapTiming>;
   readonly quotaRule?: QuotaRule;
   /**
@@ -197,6 +214,7 @@ export function createSlotMap(options: SlotMapOptions): SlotMapService {
   if (!Number.isInteger(replicasDefault) || replicasDefault < 1)
     throw new InvalidArgumentError('replicas must be >= 1');
   const auto = options.auto ?? true;
+  const expectPeers = options.expectPeers ?? false;
   const quotaRule = options.quotaRule ?? DEFAULT_QUOTA_RULE;
   const prepareData = options.prepareData ?? (async () => {});
   const logger = options.logger ?? { debug() {}, warn() {} };
@@ -222,6 +240,13 @@ export function createSlotMap(options: SlotMapOptions): SlotMapService {
   const synced = new Set<PeerIdString>();
   const syncFailures = new Map<PeerIdString, number>();
   let catchingUp = false;
+  /** Proposals whose base this peer chased with a catch-up from their proposer. */
+  const chased = new Set<string>();
+  /** This peer's proposals aborted in a row (the retry delay doubles with each). */
+  let abortStreak = 0;
+  /** Why owners refused this peer's proposals (proposal key -> reason), for the abort reason. */
+  const refusals = new Map<string, string>();
+  let startedMs = 0;
 
   const schedule = (fn: () => void, delayMs: number): TimerHandle => {
     const handle = timers.setTimeout(() => {
@@ -263,9 +288,20 @@ export function createSlotMap(options: SlotMapOptions): SlotMapService {
           emitter.emit('prepare', { proposal });
           return true;
         }
-        case 'ack':
-          ledger.addAck(message.from, message.clock, readAck(message));
+        case 'ack': {
+          const ack = readAck(message);
+          ledger.addAck(message.from, message.clock, ack);
+          // An owner that calls this peer's proposal stale holds a map this peer lacks:
+          // catch up with it again before the next proposal instead of repeating the same one.
+          if (!ack.ok && ack.proposal[1] === me) {
+            refusals.set(proposalKey(ack.proposal), ack.reason ?? '');
+            if (ack.reason?.startsWith('stale')) {
+              synced.delete(message.from);
+              syncFailures.delete(message.from);
+            }
+          }
           return true;
+        }
         case 'commit':
         case 'abort': {
           const end = readEnd(message);
@@ -307,11 +343,17 @@ export function createSlotMap(options: SlotMapOptions): SlotMapService {
     const { proposal, timer, jobId, acked } = mine;
     mine = null;
     cancel(timer);
-    if (kind === 'commit') await publish('commit', { proposal: proposal.id });
-    else {
+    if (kind === 'commit') {
+      abortStreak = 0;
+      await publish('commit', { proposal: proposal.id });
+    } else {
       counters.aborted += 1;
+      abortStreak += 1;
       await publish('abort', { proposal: proposal.id, reason });
-      requestCheck(timing.settleMs * (1 + random.next()));
+      // Back off: whatever made this one fail (a copy that cannot finish yet, a view still
+      // converging) usually needs time, and each round costs every owner a copy attempt.
+      const delayMs = Math.min(timing.retryDelayMsMax, timing.settleMs * 2 ** (abortStreak - 1));
+      requestCheck(delayMs * (1 + random.next()));
     }
     if (jobId !== null) {
       const status = kind === 'commit' ? 'done' : reason === 'yielded' ? 'cancelled' : 'failed';
@@ -351,7 +393,9 @@ export function createSlotMap(options: SlotMapOptions): SlotMapService {
     const acks = ledger.acks(proposal.id);
     const refusal = proposal.required.find((o) => acks.get(o) === false);
     if (refusal !== undefined) {
-      await endMine('abort', `refused by ${refusal}`);
+      const why = refusals.get(proposalKey(proposal.id)) ?? '';
+      refusals.clear();
+      await endMine('abort', `refused by ${refusal}: ${why}`.slice(0, reasonCharsMax));
       return;
     }
     const ok = proposal.required.filter((o) => acks.get(o) === true).length;
@@ -404,6 +448,14 @@ export function createSlotMap(options: SlotMapOptions): SlotMapService {
     let best: Proposal | null = null;
     for (const p of open) {
       let refusal: string | null = null;
+      const onOtherBase =
+        p.epoch > head.map.epoch + 1 || (p.epoch === head.map.epoch + 1 && !sameId(p.base, head.proposal));
+      // The proposer holds a map this peer lacks (or another history at this epoch):
+      // pull its log now rather than at the next periodic sync, so both sides fold the same head.
+      if (onOtherBase && !chased.has(proposalKey(p.id))) {
+        chased.add(proposalKey(p.id));
+        void catchUp([p.id[1]]);
+      }
       if (p.epoch <= head.map.epoch) refusal = 'stale';
       else if (p.epoch === head.map.epoch + 1 && !sameId(p.base, head.proposal)) refusal = 'staleBase';
       else if (p.epoch > head.map.epoch + 1)
@@ -582,6 +634,14 @@ export function createSlotMap(options: SlotMapOptions): SlotMapService {
 
   const check = async () => {
     if (!running || !auto || mine || !designated()) return;
+    // A joining peer that has heard from nobody yet would commit a map of its own.
+    if (
+      head.map.epoch === 0 &&
+      expectPeers &&
+      synced.size === 0 &&
+      timers.now() - startedMs < timing.joinWaitMs
+    )
+      return;
     const behind = unsyncedOwners();
     if (behind.length > 0) {
       void catchUp(behind);
@@ -653,6 +713,7 @@ export function createSlotMap(options: SlotMapOptions): SlotMapService {
       if (running) throw new InvalidArgumentError('slot map service already running');
       if (!coordinator.running) throw new InvalidArgumentError('start the coordinator first');
       running = true;
+      startedMs = timers.now();
       unsubscribe = [
         coordinator.on('message', onMessage),
         coordinator.on('member', () => requestCheck(timing.settleMs)),

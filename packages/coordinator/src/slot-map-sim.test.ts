@@ -50,7 +50,7 @@ class Harness {
     this.#slotTiming = { ...slotTiming, ...options.slotTiming };
   }
 
-  async add(id: string): Promise<Node> {
+  async add(id: string, options: { expectPeers?: boolean } = {}): Promise<Node> {
     const peer = await this.sim.addPeer(id);
     const coordinator = createCoordinator({
       network: peer.network,
@@ -69,6 +69,7 @@ class Harness {
       replicas: 3,
       auto: this.#auto,
       timing: this.#slotTiming,
+      expectPeers: options.expectPeers ?? false,
     });
     const node = { id, peer, coordinator, slotMap };
     this.nodes.set(id, node);
@@ -423,5 +424,67 @@ describe('slot map protocol in simulation', () => {
       expect(h.sim.errors, `seed ${seed}`).toEqual([]);
       await h.stop();
     }
+  });
+
+  it('two sides that each committed a map of their own (started apart) merge into one map with every peer', async () => {
+    const base = simulationSeed();
+    for (const seed of [base, base + 1, base + 2]) {
+      console.log(`slot map merge: seed ${seed} (TESSERA_SIM_SEED=${base} replays)`);
+      const h = new Harness(seed);
+      const left = ['p01', 'p05'];
+      const right = ['p03'];
+      for (const id of [...left, ...right]) await h.add(id);
+      // Apart from the start: each side sees only itself and commits its own epoch-1 map.
+      h.sim.partition([left, right]);
+      await h.start([...left, ...right], 500);
+      const apart = await h.sim.runUntil(
+        () =>
+          left.every((id) => mapOwners(h.nodes.get(id)!.slotMap.map).join() === left.join()) &&
+          mapOwners(h.nodes.get('p03')!.slotMap.map).join() === 'p03',
+        { timeMsMax: 30_000, checkEveryMs: 250 },
+      );
+      expect(apart, `seed ${seed}: both sides should commit a map of their own`).toBe(true);
+      h.sim.heal();
+      const ok = await h.sim.runUntil(() => h.agreed([...left, ...right]), {
+        timeMsMax: 120_000,
+        checkEveryMs: 250,
+      });
+      const heads = h
+        .running()
+        .map((n) => `${n.id}@${n.slotMap.map.epoch}:${mapOwners(n.slotMap.map).join(',')}`);
+      expect(ok, `seed ${seed}: heads ${heads.join(' ')}`).toBe(true);
+      expectBalanced(h.map());
+      expect(h.sim.errors, `seed ${seed}`).toEqual([]);
+      await h.stop();
+    }
+  });
+
+  it('a peer given bootstrap peers proposes no first map alone until it has caught up with one, or joinWaitMs passed', async () => {
+    const seed = simulationSeed();
+    console.log(`slot map join wait: seed ${seed} (TESSERA_SIM_SEED=${seed} replays)`);
+    const joinWaitMs = 20_000;
+    const h = new Harness(seed, { slotTiming: { joinWaitMs } });
+    await h.add('p01');
+    const joiner = await h.add('p02', { expectPeers: true });
+    const waiter = await h.add('p03', { expectPeers: true });
+    // p03 cannot reach anyone; p01 and p02 see each other.
+    h.sim.partition([['p01', 'p02'], ['p03']]);
+    await h.start(['p01', 'p02', 'p03']);
+    const pair = await h.sim.runUntil(() => mapOwners(joiner.slotMap.map).join() === 'p01,p02', {
+      timeMsMax: 15_000,
+      checkEveryMs: 250,
+    });
+    expect(pair, `seed ${seed}: the pair that reached each other should commit`).toBe(true);
+    // Well past its settle time, the isolated peer has still proposed nothing.
+    expect(waiter.slotMap.stats().proposed, `seed ${seed}`).toBe(0);
+    expect(waiter.slotMap.map.epoch, `seed ${seed}`).toBe(0);
+    // Once the wait is over it serves alone rather than never.
+    const alone = await h.sim.runUntil(() => mapOwners(waiter.slotMap.map).join() === 'p03', {
+      timeMsMax: joinWaitMs + 15_000,
+      checkEveryMs: 250,
+    });
+    expect(alone, `seed ${seed}: after joinWaitMs the isolated peer commits a map of its own`).toBe(true);
+    expect(h.sim.errors, `seed ${seed}`).toEqual([]);
+    await h.stop();
   });
 });

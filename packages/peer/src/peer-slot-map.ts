@@ -55,6 +55,8 @@ export interface PeerSlotMapInit {
   readonly replicas: number;
   readonly consistency: Consistency;
   readonly options: PeerSlotMapOptions;
+  /** Whether this peer was given bootstrap peers (it then proposes no first map alone). */
+  readonly expectPeers?: boolean;
   readonly logger?: CoordinatorLogger;
   /** The Replicator and transport, once they are open (proposals arrive only after `start`). */
   readonly replication: () => {
@@ -178,6 +180,7 @@ export function createPeerSlotMap(init: PeerSlotMapInit): PeerSlotMap {
     replicas: init.replicas,
     // Clients never propose; the service itself never lets them ack.
     auto: init.role === 'owner',
+    expectPeers: init.expectPeers ?? false,
     ...(init.options.timing === undefined ? {} : { timing: init.options.timing }),
     ...(init.options.quotaRule === undefined ? {} : { quotaRule: init.options.quotaRule }),
     ...(init.logger === undefined ? {} : { logger: init.logger }),

@@ -296,6 +296,7 @@ export async function createPeerOn(platform: Platform, options: PeerOptions): Pr
       replicas: replicationFactor,
       consistency: defaults.consistency,
       options: options.slotMap ?? {},
+      expectPeers: bootstrap.length > 0,
       ...(options.logger === undefined ? {} : { logger: options.logger }),
       replication: () => {
         if (replicator === undefined) throw new PeerStoppedError();

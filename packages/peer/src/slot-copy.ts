@@ -30,6 +30,12 @@ const entriesPageLimit = Math.min(256, slotEntriesPerPageMax);
 const slotsInFlightMax = 8;
 /** `read` or `apply` ops per frame: records carry values, so frames stay well under the frame bound. */
 const recordOpsPerFrame = 32;
+/**
+ * Tries per source: a copy is many requests, and on a loaded machine one of
+ * them timing out should cost a retry, not the whole slot-map round (a
+ * refusal aborts the proposal and every owner starts over).
+ */
+const sourceAttemptsMax = 3;
 
 /** What the copy needs from the peer. */
 export interface SlotCopyDeps {
@@ -210,6 +216,7 @@ export async function copySlots(
   }
   const copiedFrom = new Map<number, number>();
   const failedSources: string[] = [];
+  const failures: string[] = [];
   let differing = 0;
   let records = 0;
   let done = 0;
@@ -221,19 +228,27 @@ export async function copySlots(
   onSlotsDone?.(done);
   await Promise.all(
     [...bySource].map(async ([source, sourceSlots]) => {
-      try {
-        const report = await copyFromSource(deps, source, sourceSlots, signal);
-        differing += report.differing;
-        records += report.records;
-        for (const slot of sourceSlots) {
-          const count = (copiedFrom.get(slot) ?? 0) + 1;
-          copiedFrom.set(slot, count);
-          if (count === needed(slot)) done += 1;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          // Digests skip what an earlier attempt already copied.
+          const report = await copyFromSource(deps, source, sourceSlots, signal);
+          differing += report.differing;
+          records += report.records;
+          for (const slot of sourceSlots) {
+            const count = (copiedFrom.get(slot) ?? 0) + 1;
+            copiedFrom.set(slot, count);
+            if (count === needed(slot)) done += 1;
+          }
+          onSlotsDone?.(done);
+          return;
+        } catch (error) {
+          if (signal.aborted) throw error;
+          if (attempt < sourceAttemptsMax && deps.isUp(source)) continue;
+          failedSources.push(source);
+          // The tail of the id is enough to tell owners apart and keeps the reason short (acks carry 200 chars).
+          failures.push(`…${source.slice(-6)}: ${String(error)}`);
+          return;
         }
-        onSlotsDone?.(done);
-      } catch (error) {
-        if (signal.aborted) throw error;
-        failedSources.push(source);
       }
     }),
   );
@@ -241,7 +256,7 @@ export async function copySlots(
   const short = slots.filter((slot) => (copiedFrom.get(slot) ?? 0) < needed(slot));
   if (short.length > 0) {
     throw new SlotCopyError(
-      `${short.length} slots could not be copied from enough owners (first ${short[0]}; failed sources: ${failedSources.join(', ') || 'none up'})`,
+      `${short.length} slots could not be copied from enough owners (first ${short[0]}; ${failures.length > 0 ? `failed: ${failures.join('; ')}` : 'no source up'})`,
     );
   }
   return { slots: slots.length, differing, records, failedSources };

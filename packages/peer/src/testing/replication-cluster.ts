@@ -33,13 +33,15 @@ export const testReplication: Omit<PeerReplicationOptions, 'slots'> = {
 };
 
 // A settle period long enough for every test peer (a child process is the slowest to start)
-// to be seen before the first proposal: a map committed before an owner joined can fail to
-// take that owner in (a known slot-map liveness bug, issue 5: the joiner's pre-ack copy keeps
-// failing and the proposer re-proposes in a loop). Long prepare timeouts so a slow copy on a
-// loaded machine is not aborted.
+// to be seen before the first proposal, so most tests start from one map in one round (a late
+// owner is taken in by a second round; the join test covers that). Long prepare timeouts so a
+// slow copy on a loaded machine is not aborted.
 export const testSlotMap: PeerSlotMapOptions = {
   timing: { settleMs: 4000, checkPeriodMs: 1000, prepareTimeoutMs: 30_000, ackHoldMs: 60_000 },
 };
+
+/** The last few slot-map abort reasons each test peer saw, for timeout reports. */
+const abortsSeen = new WeakMap<Peer, string[]>();
 
 /** The owners named anywhere in `map`, sorted. */
 export function slotMapOwners(map: SlotMap): string[] {
@@ -77,6 +79,7 @@ export async function waitForSlotMap(
       owners: slotMapOwners(peer.slotMap.map).map((id) => id.slice(-6)),
       pending: peer.slotMap.pending()?.epoch ?? null,
       stats: peer.slotMap.stats(),
+      aborts: abortsSeen.get(peer) ?? [],
     }));
     throw new Error(
       `${String(error)}; views ${JSON.stringify(views)}; wanted ${owners.map((id) => id.slice(-6))}`,
@@ -105,6 +108,12 @@ export async function startTestPeer(
     memberDialing: { intervalMs: 500 },
     replication: testReplication,
     slotMap: testSlotMap,
+  });
+  const aborts: string[] = [];
+  abortsSeen.set(peer, aborts);
+  peer.slotMap.on('abort', ({ reason }) => {
+    aborts.push(reason);
+    if (aborts.length > 3) aborts.shift();
   });
   cleanups.push(async () => {
     await peer.stop();
