@@ -11,7 +11,7 @@ import {
   type TupleElement,
   type VersionVector,
 } from '@tessera/core';
-import type { Consistency, Replicator, Version } from '@tessera/replication';
+import { type Consistency, type Replicator, requiredCount, type Version } from '@tessera/replication';
 import type { Catalog } from './catalog.ts';
 import { indexEntryKey } from './derive.ts';
 import { decodeEnvelope, encodeEnvelope, indexedValuesOf } from './envelope.ts';
@@ -50,7 +50,12 @@ export interface FindOptions {
   readonly limit?: number;
   /** The `cursor` of the previous page of the same query. */
   readonly cursor?: string | null;
-  /** Consistency of each hit's verifying read (default the database's). */
+  /**
+   * How many owners of each slot the index is read from (their entries
+   * united), and the consistency of each hit's verifying read; default the
+   * database's (quorum). `one` reads one owner per slot: cheaper, but it can
+   * miss an acknowledged write that owner has not received yet.
+   */
   readonly consistency?: Consistency;
 }
 
@@ -257,7 +262,22 @@ export class Collection<T extends Document = Document> {
     const { start, end } = queryRange(schema, spec.fields, base, query);
     if (compare(start, end) >= 0) return { documents: [], cursor: null, skipped: 0 };
     const after = options.cursor == null ? null : decodeCursor(options.cursor, start, end);
-    const page = await this.#replicator.scan({ start, end, after, limit, mode: 'derived' });
+    // R owners per slot, their entries united: with R + W > N an acknowledged write's entry is seen.
+    const settings = this.#replicator.replicationOf(this.#key(null));
+    const ownersPerSlot = requiredCount(
+      options.consistency ?? settings.consistency,
+      settings.replicationFactor,
+      'read',
+    );
+    const page = await this.#replicator.scan({
+      start,
+      end,
+      after,
+      limit,
+      mode: 'derived',
+      replicationFactor: settings.replicationFactor,
+      ownersPerSlot,
+    });
     const hits = page.entries.map(([entryKey]) => {
       const { elements } = decodeKey(entryKey);
       return { entryKey, pk: elements.at(-1)! };

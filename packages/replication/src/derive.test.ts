@@ -113,6 +113,32 @@ describe(`derived entries (seed ${seed})`, () => {
     });
   });
 
+  it('reading two owners per slot sees writes one lagging owner missed', async () => {
+    await withCluster(async (cluster) => {
+      // peer-1 misses these writes (not marked down: they reach quorum on the others and leave hints).
+      cluster.network.stop('peer-1');
+      const expected: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        const name = `lag${i}`;
+        await cluster.at('peer-0').put(recordKey(name), encodeValue({ tag: 'x' }));
+        expected.push(Buffer.from(encodeKey('I', ['db', 'c', 'byTag', 'x', name])).toString('hex'));
+      }
+      for (const id of cluster.ids) await cluster.at(id).settle();
+      cluster.network.resume('peer-1');
+      const keysOf = (entries: readonly (readonly [Uint8Array, Uint8Array])[]) =>
+        entries.map(([key]) => Buffer.from(key).toString('hex'));
+      const one = await cluster.at('peer-1').scan({ ...indexRange, limit: 1000, mode: 'derived' });
+      expect(keysOf(one.entries).length).toBeLessThan(expected.length);
+      const two = await cluster
+        .at('peer-1')
+        .scan({ ...indexRange, limit: 1000, mode: 'derived', ownersPerSlot: 2 });
+      expect(keysOf(two.entries)).toEqual(expected.sort());
+      await expect(
+        cluster.at('peer-1').scan({ ...indexRange, limit: 10, mode: 'derived', ownersPerSlot: 0 }),
+      ).rejects.toMatchObject({ name: 'InvalidArgumentError' });
+    });
+  });
+
   it('a scan frame with a bad bitmap, limit or mode is refused whole', async () => {
     await withCluster(async (cluster) => {
       const good = {

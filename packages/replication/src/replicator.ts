@@ -236,6 +236,11 @@ export class Replicator {
     return settings;
   }
 
+  /** The replication settings (N, default consistency) that apply to `key`. */
+  replicationOf(key: Uint8Array): DatabaseReplication {
+    return this.#settings(key);
+  }
+
   /** N of the key's database for digests; a key the settings callback refuses counts under the default. */
   #replicationFactorOf(key: Uint8Array): number {
     try {

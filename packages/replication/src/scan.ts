@@ -7,6 +7,7 @@
  */
 import { SLOT_COUNT } from '@tessera/core';
 import { compareBytes } from './bytes.ts';
+import { replicationFactorMax } from './consistency.ts';
 import type { ReplicatorContext } from './context.ts';
 import { QuorumNotReachedError } from './errors.ts';
 import type { OpResult } from './frames.ts';
@@ -28,6 +29,11 @@ export interface ScanRequest {
   readonly mode: 'derived' | 'records';
   /** How many of each slot's owners may serve it (the range's database N); default the default N. */
   readonly replicationFactor?: number;
+  /**
+   * How many owners of each slot to read, their entries united (default 1).
+   * With W + this > N, every acknowledged write's derived entries are seen.
+   */
+  readonly ownersPerSlot?: number;
 }
 
 /** One page of a scan, in key order. */
@@ -85,57 +91,71 @@ export async function scanSlots(context: ReplicatorContext, request: ScanRequest
     return known;
   };
   const failed = new Set<PeerId>();
-  // This peer first (no network), then the first up owner in placement order, then one believed down.
-  const pick = (slot: number): PeerId | undefined => {
+  const wanted = request.ownersPerSlot ?? 1;
+  // Slots each owner has answered for, so a retry never asks the same owner for a slot twice.
+  const servedBy = new Map<PeerId, Uint8Array>();
+  const hasServed = (peer: PeerId, slot: number) => {
+    const bitmap = servedBy.get(peer);
+    return bitmap !== undefined && hasSlot(bitmap, slot);
+  };
+  // This peer first (no network), then up owners in placement order, then ones believed down.
+  const pick = (slot: number, count: number, out: PeerId[]): void => {
+    out.length = 0;
     const owners = context.slotOwners(slot);
-    let firstUp: PeerId | undefined;
-    let firstDown: PeerId | undefined;
-    for (let i = 0; i < Math.min(n, owners.length); i++) {
-      const peer = owners[i]!;
-      if (failed.has(peer)) continue;
-      if (peer === context.selfId) return peer;
-      if (isUp(peer)) firstUp ??= peer;
-      else firstDown ??= peer;
+    const limit = Math.min(n, owners.length);
+    for (const pass of [0, 1, 2]) {
+      for (let i = 0; i < limit && out.length < count; i++) {
+        const peer = owners[i]!;
+        if (failed.has(peer) || hasServed(peer, slot) || out.includes(peer)) continue;
+        const fits = pass === 0 ? peer === context.selfId : pass === 1 ? isUp(peer) : true;
+        if (fits) out.push(peer);
+      }
     }
-    return firstUp ?? firstDown;
   };
   const pages: { entries: ScanEntry[]; exhausted: boolean }[] = [];
-  const served = new Set<PeerId>();
+  const need = new Uint8Array(SLOT_COUNT).fill(wanted);
+  const picked: PeerId[] = [];
   // Slot bitmaps per owner asked: the loop over 16384 slots allocates nothing per slot.
-  let pending: Uint8Array | null = null;
   for (;;) {
     const byPeer = new Map<PeerId, Uint8Array>();
     for (let slot = 0; slot < SLOT_COUNT; slot++) {
-      if (pending && !hasSlot(pending, slot)) continue;
-      const peer = pick(slot);
-      if (peer === undefined) {
-        throw new QuorumNotReachedError(1, 0, `no owner of slot ${slot} answered the scan`);
+      if (need[slot] === 0) continue;
+      pick(slot, need[slot]!, picked);
+      if (picked.length < need[slot]!) {
+        throw new QuorumNotReachedError(
+          wanted,
+          wanted - need[slot]! + picked.length,
+          `too few owners of slot ${slot} answered the scan`,
+        );
       }
-      let bitmap = byPeer.get(peer);
-      if (!bitmap) {
-        bitmap = new Uint8Array(SLOT_COUNT / 8);
-        byPeer.set(peer, bitmap);
+      for (const peer of picked) {
+        let bitmap = byPeer.get(peer);
+        if (!bitmap) {
+          bitmap = new Uint8Array(SLOT_COUNT / 8);
+          byPeer.set(peer, bitmap);
+        }
+        bitmap[slot >> 3]! |= 1 << (slot & 7);
       }
-      bitmap[slot >> 3]! |= 1 << (slot & 7);
     }
-    const retry = new Uint8Array(SLOT_COUNT / 8);
-    let retrying = false;
+    if (byPeer.size === 0) break;
     await Promise.all(
       [...byPeer].map(async ([peer, bitmap]) => {
         try {
           pages.push(await ownerPage(context, peer, bitmap, request));
-          served.add(peer);
         } catch {
           failed.add(peer);
-          for (let i = 0; i < bitmap.length; i++) retry[i]! |= bitmap[i]!;
-          retrying = true;
+          return;
         }
+        const served = servedBy.get(peer) ?? new Uint8Array(SLOT_COUNT / 8);
+        for (let i = 0; i < bitmap.length; i++) served[i]! |= bitmap[i]!;
+        servedBy.set(peer, served);
+        for (let slot = 0; slot < SLOT_COUNT; slot++) if (hasSlot(bitmap, slot)) need[slot]! -= 1;
       }),
     );
-    if (!retrying) break;
-    pending = retry;
   }
-  const merged = pages.flatMap((page) => page.entries).sort((a, b) => compareBytes(a[0], b[0]));
+  const sorted = pages.flatMap((page) => page.entries).sort((a, b) => compareBytes(a[0], b[0]));
+  // Owners of the same slot return the same keys: keep one of each.
+  const merged = sorted.filter((entry, i) => i === 0 || compareBytes(entry[0], sorted[i - 1]![0]) !== 0);
   const entries = merged.slice(0, request.limit);
   // Every owner's page holds its first `limit` keys, so the first `limit` of the union are the range's first.
   const more = merged.length > request.limit || pages.some((page) => !page.exhausted);
@@ -143,7 +163,7 @@ export async function scanSlots(context: ReplicatorContext, request: ScanRequest
   return {
     entries,
     cursor: more ? (last?.[0] ?? request.after ?? null) : null,
-    owners: served.size,
+    owners: servedBy.size,
   };
 }
 
@@ -157,5 +177,9 @@ export function scanRequestProblem(request: ScanRequest): string | undefined {
   }
   if (request.mode !== 'derived' && request.mode !== 'records') return 'mode must be derived or records';
   if (request.after != null && !(request.after instanceof Uint8Array)) return 'after must be bytes or null';
+  const owners = request.ownersPerSlot ?? 1;
+  if (!Number.isInteger(owners) || owners < 1 || owners > replicationFactorMax) {
+    return `ownersPerSlot must be an integer in 1..${replicationFactorMax}`;
+  }
   return undefined;
 }
