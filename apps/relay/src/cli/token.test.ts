@@ -102,6 +102,16 @@ describe('tessera token', () => {
     expect(await authority.admit('peerX', certificateFromText(cert))).toMatchObject({ role: 'client' });
   });
 
+  it('keygen creates a key file once and prints its public-only form', async () => {
+    const path = join(dir, 'ca', 'key.json');
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(join(dir, 'ca'));
+    const first = JSON.parse(await run(['keygen', '--cluster-key-file', path])) as { publicKey: string };
+    const second = JSON.parse(await run(['keygen', '--cluster-key-file', path])) as { publicKey: string };
+    expect(second).toEqual(first);
+    expect(Object.keys(first)).toEqual(['publicKey']);
+  });
+
   it('refuses incomplete requests and a key file without the private key', async () => {
     await expect(run(['issue', '--data-dir', dir, '--db', 'shop'])).rejects.toMatchObject({
       name: 'UsageError',

@@ -9,7 +9,7 @@
  */
 import { resolve } from 'node:path';
 import { certificateToText, issueCertificate, issueToken } from '@tessera/auth';
-import { readClusterKeyFile } from '../auth/cluster-key-file.ts';
+import { loadOrCreateClusterKeyFile, readClusterKeyFile } from '../auth/cluster-key-file.ts';
 import { type FlagSpecs, formatFlags, parseArgs } from './args.ts';
 import { UsageError } from './errors.ts';
 
@@ -42,11 +42,15 @@ const MEMBER_FLAGS: FlagSpecs = {
   role: { type: 'string', value: 'owner|client', description: 'member role (default owner)' },
 };
 
-export const TOKEN_HELP = `Usage: tessera token issue  --db <name> [--read] [--write] [--expires 1h] (--data-dir <dir> | --cluster-key-file <path>)
+export const TOKEN_HELP = `Usage: tessera token keygen --cluster-key-file <path>
+       tessera token issue  --db <name> [--read] [--write] [--expires 1h] (--data-dir <dir> | --cluster-key-file <path>)
        tessera token member --peer-id <id> [--role owner] [--expires 365d] (--data-dir <dir> | --cluster-key-file <path>)
 
 issue: prints a capability token for RESP (AUTH <token>) and HTTP (Authorization: Bearer <token>).
 ${formatFlags(ISSUE_FLAGS)}
+
+keygen: creates the key file if missing (private key inside, mode 0600) and prints
+{"publicKey": …}, the public-only key file to give peers.
 
 member: prints a membership certificate for a peer started with --certificate-file.
 ${formatFlags(MEMBER_FLAGS)}
@@ -101,8 +105,17 @@ export async function runToken(
     out(TOKEN_HELP);
     return sub === undefined ? 2 : 0;
   }
-  if (sub !== 'issue' && sub !== 'member')
-    throw new UsageError(`unknown token command ${JSON.stringify(sub)} (issue, member)`);
+  if (sub === 'keygen') {
+    const { flags } = parseArgs(rest, { 'cluster-key-file': COMMON['cluster-key-file']! });
+    const path = flags.get('cluster-key-file');
+    if (typeof path !== 'string') throw new UsageError('name the key file: --cluster-key-file <path>');
+    const key = await loadOrCreateClusterKeyFile(resolve(cwd, path));
+    out(`${JSON.stringify({ publicKey: key.verifier.publicKeyText })}\n`);
+    return 0;
+  }
+  if (sub !== 'issue' && sub !== 'member') {
+    throw new UsageError(`unknown token command ${JSON.stringify(sub)} (keygen, issue, member)`);
+  }
   const { flags, positionals } = parseArgs(rest, sub === 'issue' ? ISSUE_FLAGS : MEMBER_FLAGS);
   if (flags.has('help')) {
     out(TOKEN_HELP);

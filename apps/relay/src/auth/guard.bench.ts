@@ -1,0 +1,50 @@
+/**
+ * What the guard costs on RESP, against a baseline in the same run: pipelined
+ * SETs on the local backend over loopback with no guard, then with token
+ * auth and a (never reached) per-database rate limit.
+ * Run: node --conditions=source apps/relay/src/auth/guard.bench.ts
+ */
+import { ClusterAuthority, ClusterSigner, issueToken } from '@tessera/auth';
+import { RawClient, startTestServer } from '../server/test-harness.ts';
+import { RelayGuard } from './relay-guard.ts';
+
+const COMMANDS = 20_000;
+const PIPELINE = 100;
+
+async function run(name: string, guard: RelayGuard | undefined, token: string | undefined): Promise<number> {
+  const server = await startTestServer(guard === undefined ? {} : { guard });
+  const client = await RawClient.connect(server.port);
+  if (token !== undefined) await client.call('AUTH', token);
+  const start = performance.now();
+  for (let i = 0; i < COMMANDS; i += PIPELINE) {
+    let batch = '';
+    for (let j = 0; j < PIPELINE; j++)
+      batch += `*3\r\n$3\r\nSET\r\n$8\r\nk${String(i + j).padStart(7, '0')}\r\n$1\r\nv\r\n`;
+    client.write(batch);
+    for (let j = 0; j < PIPELINE; j++) await client.reply();
+  }
+  const perSecond = COMMANDS / ((performance.now() - start) / 1000);
+  client.close();
+  await server.close();
+  console.log(`${name.padEnd(32)} ${Math.round(perSecond).toLocaleString('en')} SET/s`);
+  return perSecond;
+}
+
+const signer = await ClusterSigner.generate();
+const authority = await ClusterAuthority.create({
+  clusterPublicKey: signer.verifier.publicKey,
+  cluster: 'bench',
+});
+const token = await issueToken(signer, {
+  cluster: 'bench',
+  subject: 'b',
+  databases: ['0'],
+  read: true,
+  write: true,
+  ttlMs: 3_600_000,
+});
+const guard = new RelayGuard({ authority, rateLimit: { ratePerSecond: 1e9, burst: 1e9 } });
+const base1 = await run('no guard (baseline)', undefined, undefined);
+const guarded = await run('token + rate limit', guard, token);
+const base2 = await run('no guard (baseline, again)', undefined, undefined);
+console.log(`guarded / baseline: ${(guarded / ((base1 + base2) / 2)).toFixed(2)}`);
