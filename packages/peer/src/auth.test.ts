@@ -232,3 +232,51 @@ describe('client capabilities', () => {
     expect(owner.auth?.stats.replicaRequestsDenied).toBeGreaterThanOrEqual(5);
   });
 });
+
+describe('requireClientTokens: false (a loopback laptop cluster)', () => {
+  it('membership stays enforced, but a client without a token reads and writes', async () => {
+    const cluster = 'auth-open';
+    const base = {
+      timing: testTiming,
+      replicationFactor: 1,
+      slotMap: { timing: { settleMs: 300, checkPeriodMs: 300 } },
+    };
+    const openOwner = await createPeer({
+      storage: await openMemoryStore(),
+      cluster,
+      ...base,
+      auth: {
+        clusterPublicKey: signer.verifier.publicKey,
+        certificate: (peerId) => issueCertificate(signer, { cluster, peerId, role: 'owner', ttlMs: HOUR }),
+        requireClientTokens: false,
+      },
+    });
+    running.push(openOwner);
+    const address = openOwner.multiaddrs.find((a) => a.includes('/tcp/') && !a.includes('/ws')) as string;
+    const anonymous = await createPeer({
+      storage: await openMemoryStore(),
+      cluster,
+      ...base,
+      role: 'client',
+      bootstrap: [address],
+      auth: { clusterPublicKey: signer.verifier.publicKey, requireClientTokens: false },
+    });
+    running.push(anonymous);
+    await waitFor(() => openOwner.slotMap.map.epoch > 0 && anonymous.slotMap.map.epoch > 0, {
+      what: 'both follow the slot map',
+      timeoutMs: 60_000,
+    });
+    await waitFor(() => anonymous.members().some((m) => m.id === openOwner.id), {
+      what: 'client sees the owner',
+    });
+    await anonymous.put('free', 1, { database: 'any' });
+    expect((await openOwner.get('free', { database: 'any' })).value).toBe(1);
+    const reply = await anonymous.replicaTransport.request(
+      openOwner.id,
+      encodeRequest(1, [{ op: 'digests', slots: [0], minN: 1 }]),
+      { timeoutMs: 10_000 },
+    );
+    expect(decodeReply(reply, 1)).toMatchObject({ error: { code: 'ERR_NOT_A_MEMBER' } });
+    expect(openOwner.members().find((m) => m.id === anonymous.id)?.role).toBe('client');
+  });
+});

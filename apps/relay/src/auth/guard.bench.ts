@@ -44,7 +44,12 @@ const token = await issueToken(signer, {
   ttlMs: 3_600_000,
 });
 const guard = new RelayGuard({ authority, rateLimit: { ratePerSecond: 1e9, burst: 1e9 } });
-const base1 = await run('no guard (baseline)', undefined, undefined);
-const guarded = await run('token + rate limit', guard, token);
-const base2 = await run('no guard (baseline, again)', undefined, undefined);
-console.log(`guarded / baseline: ${(guarded / ((base1 + base2) / 2)).toFixed(2)}`);
+// Alternated, so JIT warm-up and machine noise fall on both sides.
+const baseline: number[] = [];
+const guarded: number[] = [];
+for (let round = 0; round < 3; round++) {
+  baseline.push(await run(`no guard (baseline) #${round + 1}`, undefined, undefined));
+  guarded.push(await run(`token + rate limit #${round + 1}`, guard, token));
+}
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+console.log(`guarded / baseline (means): ${(mean(guarded) / mean(baseline)).toFixed(2)}`);
