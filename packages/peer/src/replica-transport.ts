@@ -166,7 +166,15 @@ export class Libp2pReplicaTransport implements ReplicaTransport {
       throw new LimitExceededError('frameBytesMax', this.frameBytesMax, frame.byteLength);
     }
     const peerId = this.#peerId(peer);
-    const signal = AbortSignal.timeout(options.timeoutMs);
+    // Not AbortSignal.timeout: its timer cannot be cancelled, so every finished request
+    // would still fire an abort (and its listeners) later; at thousands of requests a
+    // second that showed up in CPU profiles.
+    const controller = new AbortController();
+    const timer = setTimeout(
+      () => controller.abort(new DOMException('request timed out', 'TimeoutError')),
+      options.timeoutMs,
+    );
+    const signal = controller.signal;
     let queued = true;
     try {
       await this.#acquire(peer, signal);
@@ -180,6 +188,7 @@ export class Libp2pReplicaTransport implements ReplicaTransport {
       if (signal.aborted) throw new RequestTimeoutError(peer, options.timeoutMs, { cause: err });
       throw new PeerUnreachableError(peer, { cause: err });
     } finally {
+      clearTimeout(timer);
       if (!queued) this.#release(peer);
     }
   }
