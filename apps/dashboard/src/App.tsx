@@ -2,6 +2,7 @@ import { type KeyboardEvent, useRef, useState, useSyncExternalStore } from 'reac
 import { queryOf } from './config.ts';
 import { formatTime } from './format.ts';
 import type { DashboardSession, Snapshot } from './session.ts';
+import { ChartsView } from './views/ChartsView.tsx';
 import { ConnectionBar } from './views/ConnectionBar.tsx';
 import { JobsView } from './views/JobsView.tsx';
 import { KeyBrowserView } from './views/KeyBrowserView.tsx';
@@ -9,9 +10,10 @@ import { LogView } from './views/LogView.tsx';
 import { PeersView } from './views/PeersView.tsx';
 import { SlotMapView } from './views/SlotMapView.tsx';
 
-/** The views, in tab order. A view that lands later (live charts) is one more entry. */
+/** The views, in tab order. */
 const VIEWS = [
   { id: 'peers', label: 'Peers', render: (snapshot: Snapshot) => <PeersView snapshot={snapshot} /> },
+  { id: 'charts', label: 'Live charts', render: (snapshot: Snapshot) => <ChartsView snapshot={snapshot} /> },
   { id: 'log', label: 'Coordinator log', render: (snapshot: Snapshot) => <LogView snapshot={snapshot} /> },
   { id: 'jobs', label: 'Jobs', render: (snapshot: Snapshot) => <JobsView snapshot={snapshot} /> },
   { id: 'slots', label: 'Slot map', render: (snapshot: Snapshot) => <SlotMapView snapshot={snapshot} /> },

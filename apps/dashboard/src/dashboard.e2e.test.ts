@@ -35,6 +35,9 @@ const slotMap = { timing: { settleMs: 15_000, checkPeriodMs: 30_000 } };
 // Bounds for polling and setup: generous, because the machine running the test may be loaded.
 const waitMs = 30_000;
 const setupMs = 120_000;
+// The first map needs the settle time plus a PREPARE/ACK/COMMIT round among processes on a loaded machine.
+const slotMapWaitMs = 90_000;
+const testMs = 360_000;
 
 let workDir: string;
 let server: PreviewServer | undefined;
@@ -121,8 +124,8 @@ afterAll(async () => {
 }, setupMs);
 
 describe('dashboard against a three-peer cluster', () => {
-  it('shows every peer up, the coordinator log, jobs, a SIGKILLed peer going down, and stale data while cut off', {
-    timeout: setupMs,
+  it('shows every peer up, live charts, the coordinator log, every peer’s jobs, a SIGKILLed peer going down, and stale data while cut off', {
+    timeout: testMs,
   }, async () => {
     const query = new URLSearchParams({ cluster, peer: wsAddress(a) });
     for (const [field, value] of Object.entries(timing)) query.set(field, String(value));
@@ -159,8 +162,18 @@ describe('dashboard against a three-peer cluster', () => {
       async () =>
         (await page.getAttribute('[data-testid="slots-summary"]', 'data-covered')) === '16384' &&
         Number(await page.getAttribute('[data-testid="slots-summary"]', 'data-epoch')) >= 1,
-      { timeoutMs: waitMs, what: 'the committed slot map covering 16384 slots' },
-    );
+      { timeoutMs: slotMapWaitMs, what: 'the committed slot map covering 16384 slots' },
+    ).catch(async (err) => {
+      // Say what each peer holds, so a failure tells a slot-map formation problem from a dashboard one.
+      const maps = await Promise.all(
+        [a, b, c].map((peer) => peer.call({ cmd: 'slotMap' }, 5000).catch((e: unknown) => String(e))),
+      );
+      const tab = await page.evaluate(() => {
+        const slotMap = window.tesseraDashboard?.peer?.slotMap;
+        return slotMap === undefined ? null : { epoch: slotMap.map.epoch, stats: slotMap.stats() };
+      });
+      throw new Error(`${err}; Node peers' maps: ${JSON.stringify(maps)}; tab: ${JSON.stringify(tab)}`);
+    });
     const legend = await page.$$eval('[data-testid="slot-legend"] li[data-owner]', (items) =>
       items.map((item) => item.getAttribute('data-owner')),
     );
@@ -235,6 +248,32 @@ describe('dashboard against a three-peer cluster', () => {
       await b.call<{ value: unknown }>({ cmd: 'get', key, options: { consistency: 'all' } }),
     ).toMatchObject({ value: { name: 'Ada' } });
     await page.screenshot({ path: join(resultsDir, 'key-browser.png') });
+
+    // Live charts: a put load through B shows in B's line and the cluster line, from B's gossiped node state.
+    const load = await b.call<{ ops: number; errors: number }>(
+      {
+        cmd: 'bench',
+        bench: { op: 'put', clients: 4, warmupMs: 0, durationMs: 3000, valueBytes: 64, keysPerClient: 20 },
+      },
+      waitMs,
+    );
+    expect(load.ops).toBeGreaterThan(0);
+    await page.click('#tab-charts');
+    const bRow = `[data-testid="charts-table"] tr[data-peer="${b.id}"]`;
+    await waitFor(
+      async () =>
+        Number(await page.getAttribute(bRow, 'data-ops-total').catch(() => null)) >= load.ops + load.errors &&
+        Number(await page.getAttribute(bRow, 'data-ops-per-sec-max')) > 0 &&
+        Number(await page.getAttribute('[data-testid="charts-summary"]', 'data-cluster-ops-max')) > 0,
+      { timeoutMs: waitMs, what: "B's put load in the charts" },
+    );
+    // Every peer that runs the data plane reports: the three Node peers and this tab.
+    expect(await page.getAttribute('[data-testid="charts-summary"]', 'data-peers')).toBe('4');
+    expect(await page.$(`[data-testid="chart-ops"] path[data-line="${b.id}"]`)).not.toBeNull();
+    expect(Number(await page.getAttribute('[data-testid="chart-ops"]', 'data-y-max'))).toBeGreaterThanOrEqual(
+      Number(await page.getAttribute(bRow, 'data-ops-per-sec-max')),
+    );
+    await page.screenshot({ path: join(resultsDir, 'charts.png') });
     await page.click('#tab-peers');
 
     // Coordinator log: B's message arrives; the keyboard reaches the Log tab; the peer filter keeps only B's.
@@ -242,7 +281,10 @@ describe('dashboard against a three-peer cluster', () => {
     c.send({ cmd: 'publish', payload: 'hello from C' });
     await page.focus('#tab-peers');
     await page.keyboard.press('ArrowRight');
+    expect(await page.getAttribute('#tab-charts', 'aria-selected')).toBe('true');
+    await page.keyboard.press('ArrowRight');
     expect(await page.getAttribute('#tab-log', 'aria-selected')).toBe('true');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('tab-log');
     await waitFor(() => page.$(`[data-testid="log-origin"] option[value="${b.id}"]`), {
       timeoutMs: waitMs,
       what: 'B in the log origin filter',
@@ -267,23 +309,41 @@ describe('dashboard against a three-peer cluster', () => {
     expect(origins.some(([, text]) => text?.includes('hello from B'))).toBe(true);
     await page.screenshot({ path: join(resultsDir, 'log-filtered.png') });
 
-    // Jobs: a real job record of the tab's own peer, updated through the coordinator's job API.
+    // Jobs: real job records of the tab's own peer and of C (a Node peer), each shown from its node state.
     await page.evaluate(async () => {
       const jobs = window.tesseraDashboard?.peer?.coordinator.jobs;
       if (jobs === undefined) throw new Error('no peer');
       const job = await jobs.create({ kind: 'migrate', slots: [[0, 99]], total: 100, status: 'running' });
       await jobs.update(job.id, { done: 40 });
     });
+    const cJob = await c.call<{ id: string }>({
+      cmd: 'job',
+      job: { kind: 'backfill', total: 200, done: 50 },
+    });
     await page.click('#tab-jobs');
-    const progress = await waitFor(
-      () =>
-        page.$eval('[data-testid="jobs-table"] progress', (p) => [
-          p.getAttribute('value'),
-          p.getAttribute('max'),
-        ]),
-      { timeoutMs: waitMs, what: 'a job progress bar' },
+    const progressOf = (node: string) =>
+      page.$eval(`[data-testid="jobs-table"] tr[data-node="${node}"] progress`, (p) => [
+        p.getAttribute('value'),
+        p.getAttribute('max'),
+      ]);
+    expect(
+      await waitFor(() => progressOf(selfId as string).catch(() => undefined), {
+        timeoutMs: waitMs,
+        what: "the tab's job progress bar",
+      }),
+    ).toEqual(['40', '100']);
+    expect(
+      await waitFor(() => progressOf(c.id).catch(() => undefined), {
+        timeoutMs: waitMs,
+        what: "C's job progress bar",
+      }),
+    ).toEqual(['50', '200']);
+    expect(await page.getAttribute(`[data-testid="jobs-table"] tr[data-node="${c.id}"]`, 'data-job')).toBe(
+      cJob.id,
     );
-    expect(progress).toEqual(['40', '100']);
+    expect(await page.getAttribute(`[data-testid="jobs-table"] tr[data-node="${c.id}"]`, 'data-stale')).toBe(
+      'false',
+    );
     await page.screenshot({ path: join(resultsDir, 'jobs.png') });
 
     // SIGKILL C: its row turns down; the others stay up. (Before the owner switch: a peer that joins after a
@@ -298,6 +358,39 @@ describe('dashboard against a three-peer cluster', () => {
     );
     expect(await page.getAttribute('#panel', 'data-stale')).toBe('false');
     await page.screenshot({ path: join(resultsDir, 'peer-down.png') });
+    // C's job and C's chart line are marked stale: C is no longer heard from.
+    await page.click('#tab-jobs');
+    const cJobRow = `[data-testid="jobs-table"] tr[data-node="${c.id}"]`;
+    await waitFor(async () => (await page.getAttribute(cJobRow, 'data-stale')) === 'true', {
+      timeoutMs: waitMs,
+      what: "C's job marked stale",
+    }).catch(async (err) => {
+      const seen = await page.evaluate(() => {
+        const snapshot = window.tesseraDashboard?.getSnapshot();
+        return {
+          jobs: snapshot?.clusterJobs.map((job) => [job.node.slice(-6), job.kind, job.stale]),
+          members: snapshot?.rows.map((row) => [
+            row.member.id.slice(-6),
+            row.member.status,
+            row.member.liveness,
+          ]),
+        };
+      });
+      throw new Error(
+        `${err}; ${await page.$eval(cJobRow, (row) => row.outerHTML)}; ${JSON.stringify(seen)}`,
+      );
+    });
+    await page.click('#tab-charts');
+    expect(
+      await page.getAttribute(`[data-testid="charts-table"] tr[data-peer="${c.id}"]`, 'data-stale'),
+    ).toBe('true');
+    expect(
+      await page.getAttribute(`[data-testid="charts-table"] tr[data-peer="${b.id}"]`, 'data-stale'),
+    ).toBe('false');
+    expect(await page.getAttribute(`[data-testid="chart-ops"] path[data-line="${c.id}"]`, 'data-stale')).toBe(
+      'true',
+    );
+    await page.screenshot({ path: join(resultsDir, 'charts-peer-down.png') });
 
     // Every slot has C among its three owners, so with C down every slot is under-replicated, and stays so after
     // a failover map (two owners left for N = 3). The diagonal marks show it and slot 0's details say so.
@@ -359,6 +452,16 @@ describe('dashboard against a three-peer cluster', () => {
     // The last live view is kept (not cleared, not repainted by the tab's own failure detector).
     expect((await peerRows()).map((row) => row.id).sort()).toEqual(liveIds);
     await page.screenshot({ path: join(resultsDir, 'stale.png') });
+    // The charts keep their last live picture, every line marked stale.
+    await page.click('#tab-charts');
+    expect(await page.textContent('[data-testid="charts-summary"]')).toContain('(stale)');
+    const lineStale = await page.$$eval('[data-testid="chart-ops"] path[data-line]', (paths) =>
+      paths.map((path) => path.getAttribute('data-stale')),
+    );
+    expect(lineStale.length).toBeGreaterThan(0);
+    expect(lineStale.every((stale) => stale === 'true')).toBe(true);
+    await page.screenshot({ path: join(resultsDir, 'charts-stale.png') });
+    await page.click('#tab-peers');
 
     // A comes back on the same addresses and data: the tab redials it and the view is live again.
     const restarted = await startPeer({ cluster, timing, dataDir: join(workDir, 'a'), listen: listenOf(a) });

@@ -5,12 +5,20 @@
  * render. All data comes from the peer's own protocols (membership, node
  * state, the coordinator log and job records); there is no side channel.
  */
-import type { CoordinatorMessage, Job, Member, SlotMapService } from '@tessera/coordinator';
+import {
+  type CoordinatorMessage,
+  DEFAULT_TIMING,
+  type Job,
+  type JobSummary,
+  type Member,
+  type SlotMapService,
+} from '@tessera/coordinator';
 import { createPeer, type Peer, type PeerRole } from '@tessera/peer';
 import { openMemoryStore } from '@tessera/storage';
 import { BACKOFF_DEFAULT, type Backoff, backoffDelayMs } from './backoff.ts';
 import { type DashboardConfig, peerIdOf } from './config.ts';
 import { MessageLog } from './message-log.ts';
+import { type ChartData, OpHistory } from './op-history.ts';
 import { openOwnerStore } from './owner-store.ts';
 import { type SlotMapModel, slotMapModel } from './slot-map-model.ts';
 import { type TransportKind, transportOf } from './transport.ts';
@@ -27,6 +35,14 @@ export interface PeerRow {
   readonly transports: readonly TransportKind[];
   /** Last ping round trip over this tab's connection, ms. */
   readonly latencyMs: number | undefined;
+}
+
+/** A job of any peer, from that peer's node state. */
+export interface ClusterJob extends JobSummary {
+  /** The peer running it. */
+  readonly node: string;
+  /** Its peer is no longer heard from (not alive), so the progress shown may be old. */
+  readonly stale: boolean;
 }
 
 /** Everything the views show, replaced (never mutated) on each change. */
@@ -53,6 +69,10 @@ export interface Snapshot {
   readonly rows: readonly PeerRow[];
   readonly log: readonly CoordinatorMessage[];
   readonly jobs: readonly Job[];
+  /** Every peer's recent jobs as its node state reports them, newest update first. */
+  readonly clusterJobs: readonly ClusterJob[];
+  /** Ops, latency and quorum-failure series from every peer's node state. */
+  readonly charts: ChartData | undefined;
   /** The tab's peer's slot map; undefined when its peer does not run one. */
   readonly slots: SlotMapModel | undefined;
   /** Wall time of this snapshot, for "last heard" texts. */
@@ -97,6 +117,7 @@ export class DashboardSession {
   #jobs = new Map<string, Job>();
   #jobsChanged = true;
   #latency = new Map<string, number>();
+  #opHistory = new OpHistory();
   #lastLiveRows: readonly PeerRow[] | undefined;
   /** What the last slot model was built from, so an unchanged map is not rebuilt every refresh. */
   #slotsKey = '';
@@ -206,6 +227,7 @@ export class DashboardSession {
     this.#logVersion = -1;
     this.#jobs.clear();
     this.#latency.clear();
+    this.#opHistory = new OpHistory();
     this.#lastLiveRows = undefined;
     this.#slotsKey = '';
     await this.start();
@@ -235,6 +257,8 @@ export class DashboardSession {
       rows: [],
       log: [],
       jobs: [],
+      clusterJobs: [],
+      charts: undefined,
       slots: undefined,
       nowMs: Date.now(),
     };
@@ -387,7 +411,18 @@ export class DashboardSession {
       : this.#snapshot.jobs;
     this.#jobsChanged = false;
     const slots = this.#slotModel(peer, live);
-    this.#update({ live, staleSinceMs, connections, rows, log, jobs, slots, nowMs });
+    // Cut off, the charts and jobs stay as last seen live (marked stale by the views), like the rows.
+    let { charts, clusterJobs } = this.#snapshot;
+    if (live) {
+      this.#opHistory.observe(
+        rows.map((row) => row.member),
+        nowMs,
+      );
+      const staleAfterMs = this.#config.timing.suspectAfterMs ?? DEFAULT_TIMING.suspectAfterMs;
+      charts = this.#opHistory.view(nowMs, staleAfterMs);
+      clusterJobs = clusterJobsOf(rows);
+    }
+    this.#update({ live, staleSinceMs, connections, rows, log, jobs, clusterJobs, charts, slots, nowMs });
   }
 
   #slotModel(peer: Peer, live: boolean): SlotMapModel | undefined {
@@ -416,6 +451,16 @@ export class DashboardSession {
 /** `peer.slotMap` when the peer runs the coordinator's slot map (typed structurally until every peer does). */
 function slotMapOf(peer: Peer): SlotMapService | undefined {
   return (peer as Peer & { readonly slotMap?: SlotMapService }).slotMap;
+}
+
+function clusterJobsOf(rows: readonly PeerRow[]): ClusterJob[] {
+  const jobs: ClusterJob[] = [];
+  for (const { member } of rows) {
+    for (const job of member.state.jobs ?? []) {
+      jobs.push({ ...job, node: member.id, stale: member.liveness !== 'alive' });
+    }
+  }
+  return jobs.sort((a, b) => b.updatedMs - a.updatedMs || (a.id < b.id ? -1 : 1));
 }
 
 function messageOf(err: unknown): string {

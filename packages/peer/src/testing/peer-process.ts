@@ -97,6 +97,8 @@ interface DataCommand {
     readonly keysPerClient: number;
     readonly consistency?: 'one' | 'quorum' | 'all';
   };
+  /** `job`: a job record this peer creates (running) and sets to `done` of `total`. */
+  readonly job?: { readonly kind: string; readonly total: number; readonly done: number };
 }
 
 /** Benchmark keys are per process and client, so processes never write the same key. */
@@ -152,6 +154,12 @@ async function runData(command: DataCommand): Promise<unknown> {
     case 'bench':
       if (command.bench === undefined) throw new Error('bench needs a spec');
       return await runBench(command.bench);
+    case 'job': {
+      if (command.job === undefined) throw new Error('job needs a spec');
+      const { kind, total, done } = command.job;
+      const job = await peer.coordinator.jobs.create({ kind, total, slots: [[0, 99]], status: 'running' });
+      return await peer.coordinator.jobs.update(job.id, { done });
+    }
     default:
       throw new Error(`unknown command ${command.cmd}`);
   }
