@@ -425,17 +425,19 @@ export function createSlotMap(options: SlotMapOptions): SlotMapService {
   const answer = async () => {
     if (coordinator.self().role !== 'owner') return;
     const held = hold ? ledger.proposal(hold.id) : undefined;
+    const members = memberMap();
     if (
       hold &&
       (ledger.ended(hold.id) !== null ||
         timers.now() >= hold.untilMs ||
         !held ||
-        !sameId(held.base, head.proposal))
+        !sameId(held.base, head.proposal) ||
+        // A proposer seen down will not end its proposal: waiting out ackHoldMs only delays the next.
+        (hold.id[1] !== me && members.get(hold.id[1])?.status === 'down'))
     ) {
       hold.controller.abort();
       hold = null;
     }
-    const members = memberMap();
     const open = ledger
       .proposals()
       .filter(
@@ -716,7 +718,11 @@ export function createSlotMap(options: SlotMapOptions): SlotMapService {
       startedMs = timers.now();
       unsubscribe = [
         coordinator.on('message', onMessage),
-        coordinator.on('member', () => requestCheck(timing.settleMs)),
+        coordinator.on('member', ({ member }) => {
+          requestCheck(timing.settleMs);
+          // A held proposal whose proposer went down is released by `answer`.
+          if (hold !== null && member.id === hold.id[1] && member.status === 'down') void queue.run(react);
+        }),
         coordinator.on('synced', ({ peer }) => synced.add(peer)),
       ];
       for await (const message of coordinator.messages()) ingest(message);

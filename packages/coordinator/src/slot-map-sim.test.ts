@@ -487,4 +487,42 @@ describe('slot map protocol in simulation', () => {
     expect(h.sim.errors, `seed ${seed}`).toEqual([]);
     await h.stop();
   });
+
+  it('a proposer that crashes mid-PREPARE: owners release their hold once it is down, not after ackHoldMs', async () => {
+    const seed = simulationSeed();
+    console.log(`slot map proposer crash: seed ${seed} (TESSERA_SIM_SEED=${seed} replays)`);
+    // A hold far longer than the whole run: only the proposer being seen down can release it.
+    const h = new Harness(seed, { slotTiming: { ackHoldMs: 3_600_000 } });
+    const ids = Array.from({ length: 5 }, (_, i) => peerId(i));
+    for (const id of ids) await h.add(id);
+    await h.start(ids, 1000);
+    expect(
+      await h.sim.runUntil(() => h.agreed(), { timeMsMax: 60_000, checkEveryMs: 250 }),
+      `seed ${seed}`,
+    ).toBe(true);
+    const proposer = peerId(0);
+    let crashed = false;
+    h.nodes.get(proposer)!.slotMap.on('prepare', ({ proposal }) => {
+      if (crashed || proposal.id[1] !== proposer) return;
+      // Once some owner has acked this proposal (and so holds it), the proposer dies before it can commit or abort.
+      const ackedBefore = new Map(ids.map((id) => [id, h.nodes.get(id)!.slotMap.stats().acked]));
+      const holding = () =>
+        ids.some((id) => id !== proposer && h.nodes.get(id)!.slotMap.stats().acked > ackedBefore.get(id)!);
+      void h.sim.runUntil(holding, { timeMsMax: 10_000, checkEveryMs: 1 }).then(() => {
+        crashed = true;
+        h.crash(proposer);
+      });
+    });
+    await h.add('p99');
+    await h.start(['p99']);
+    const ok = await h.sim.runUntil(() => crashed && h.agreed(), { timeMsMax: 120_000, checkEveryMs: 250 });
+    const heads = h
+      .running()
+      .map((n) => `${n.id}@${n.slotMap.map.epoch}:${mapOwners(n.slotMap.map).join(',')}`);
+    expect(ok, `seed ${seed}: heads ${heads.join(' ')}`).toBe(true);
+    expect(mapOwners(h.map())).not.toContain(proposer);
+    expect(mapOwners(h.map())).toContain('p99');
+    expectBalanced(h.map());
+    await h.stop();
+  });
 });
