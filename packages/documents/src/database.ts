@@ -4,7 +4,8 @@
  * `dropIndex`) run as reindex jobs.
  */
 import type { Jobs } from '@tessera/coordinator';
-import type { Replicator } from '@tessera/replication';
+import { decodeKey, keyPrefix } from '@tessera/core';
+import { type Replicator, requiredCount } from '@tessera/replication';
 import { Catalog, type DatabaseOptions } from './catalog.ts';
 import { Collection, type SchemaSource } from './collection.ts';
 import {
@@ -13,7 +14,7 @@ import {
   InvalidSchemaError,
   SchemaConflictError,
 } from './errors.ts';
-import { checkCollectionName, checkDatabaseName, type DatabaseName } from './keys.ts';
+import { afterAll, checkCollectionName, checkDatabaseName, type DatabaseName } from './keys.ts';
 import { indexesMax, schemaRefreshMsDefault } from './limits.ts';
 import { type ReindexReport, reindex } from './reindex.ts';
 import {
@@ -94,6 +95,34 @@ export class Database {
   constructor(documents: Documents, name: DatabaseName) {
     this.#documents = documents;
     this.name = name;
+  }
+
+  /**
+   * Names of the database's collections, sorted (read from a quorum of the
+   * metadata slot's owners; `kv` is not listed).
+   */
+  async collections(): Promise<string[]> {
+    const { replicator } = this.#documents;
+    const start = keyPrefix('C', [this.name]);
+    const names: string[] = [];
+    let after: Uint8Array | null = null;
+    const settings = replicator.replicationOf(start);
+    for (;;) {
+      const page = await replicator.scan({
+        start,
+        end: afterAll(start),
+        after,
+        limit: 1024,
+        mode: 'records',
+        ownersPerSlot: requiredCount('quorum', settings.replicationFactor, 'read'),
+      });
+      for (const [key] of page.entries) {
+        const name = decodeKey(key).elements[1];
+        if (typeof name === 'string') names.push(name);
+      }
+      if (page.cursor === null) return names;
+      after = page.cursor;
+    }
   }
 
   /** The database's options (its D record), or undefined when it was never created. */

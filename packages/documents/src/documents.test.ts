@@ -149,6 +149,11 @@ describe(`documents (seed ${testSeed})`, () => {
       docs.database('shop').collection('crud', { ...usersDefinition, indexes: {} }),
     ).rejects.toMatchObject({ name: 'SchemaConflictError' });
     expect(await docs.database('shop').options()).toEqual({});
+    const listed = await documentsOn(cluster, 'peer-2').database('shop').collections();
+    expect(listed).toContain('crud');
+    expect(listed).not.toContain('bad');
+    expect(listed).toEqual([...listed].sort());
+    expect(await docs.database('nobody').collections()).toEqual([]);
   });
 
   it('finds by equality, numeric ranges, string prefixes and missing fields, in index order, with cursors', async () => {
