@@ -72,6 +72,11 @@ describe('RESP AUTH with capability tokens', () => {
     expect(await writer.call('SELECT', '1')).toBe('OK');
     expect(await writer.call('SET', 'stock', '9')).toEqual({ error: expect.stringMatching(/^NOPERM /) });
 
+    const hello = await connect();
+    const greeting = await hello.call('HELLO', '3', 'AUTH', 'default', await token(['0'], true, false));
+    expect(greeting).toMatchObject({ proto: 3 });
+    expect(await hello.call('GET', 'stock')).toBe('7');
+
     const reader = await connect();
     expect(await reader.call('AUTH', await token(['0'], true, false))).toBe('OK');
     expect(await reader.call('GET', 'stock')).toBe('7');
