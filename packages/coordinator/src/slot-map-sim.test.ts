@@ -14,7 +14,7 @@ import {
   toWire,
   validateSlotMap,
 } from './slot-map.ts';
-import { createSlotMap, type SlotMapService } from './slot-map-service.ts';
+import { createSlotMap, type SlotMapService, type SlotMapTiming } from './slot-map-service.ts';
 
 const timing = {
   statePeriodMs: 500,
@@ -38,11 +38,11 @@ class Harness {
   readonly nodes = new Map<string, Node>();
   readonly rng: Prng;
   readonly #auto: boolean;
-  readonly #slotTiming: typeof slotTiming;
+  readonly #slotTiming: Partial<SlotMapTiming>;
 
   constructor(
     seed: number,
-    options: { auto?: boolean; dropRate?: number; slotTiming?: Partial<typeof slotTiming> } = {},
+    options: { auto?: boolean; dropRate?: number; slotTiming?: Partial<SlotMapTiming> } = {},
   ) {
     this.sim = new Simulation({ seed, delayMsMin: 1, delayMsMax: 40, dropRate: options.dropRate ?? 0.02 });
     this.rng = this.sim.fork();
