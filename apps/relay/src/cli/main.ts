@@ -48,12 +48,25 @@ function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
+/**
+ * Exits once stdout and stderr have handed everything to the OS: a bare
+ * process.exit() drops what a pipe has not taken yet (inspect's listing
+ * was cut at 64 KiB when piped). A write callback runs after every earlier write.
+ */
+function exitAfterFlush(code: number): void {
+  process.exitCode = code;
+  let pending = 2;
+  const done = () => {
+    pending -= 1;
+    if (pending === 0) process.exit(code);
+  };
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+}
+
 if (import.meta.main) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      process.stderr.write(`tessera: ${describe(error)}\n`);
-      process.exit(error instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE);
-    },
-  );
+  main(process.argv.slice(2)).then(exitAfterFlush, (error: unknown) => {
+    process.stderr.write(`tessera: ${describe(error)}\n`);
+    exitAfterFlush(error instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE);
+  });
 }

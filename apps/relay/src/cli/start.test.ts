@@ -11,6 +11,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { encodeValue } from '@tessera/core';
 import { waitFor } from '@tessera/peer/testing';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StartSummary } from './node.ts';
 
@@ -129,15 +130,61 @@ describe('tessera start', () => {
     expect(result.stderr).toMatch(/locked by a running peer/);
   });
 
-  it('exits 0 on SIGTERM, logging the shutdown; inspect then decodes the records', async () => {
+  it('on SIGTERM under SET load, finishes the writes it acknowledged and exits 0; inspect then decodes the records', async () => {
+    // Four connections, each keeping 16 SETs in flight, until the server goes away.
+    const acknowledged: string[] = [];
+    let running = true;
+    const writers = Array.from({ length: 4 }, async (_, w) => {
+      const redis = new Redis({
+        port: summary.resp.port,
+        host: '127.0.0.1',
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+        enableOfflineQueue: false,
+      });
+      redis.on('error', () => {});
+      await redis.connect();
+      let seq = 0;
+      const lane = async (l: number) => {
+        while (running) {
+          const key = `term:${w}:${l}:${seq++}`;
+          try {
+            if ((await redis.set(key, 'x')) === 'OK') acknowledged.push(key);
+          } catch {
+            return; // the server closed this connection: every later SET is unacknowledged
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: 16 }, (_, l) => lane(l)));
+      redis.disconnect();
+    });
+    await waitFor(() => acknowledged.length >= 50, { what: '50 acknowledged SETs', timeoutMs: 60_000 });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+    running = false;
+    await Promise.all(writers);
     expect(stderr).toMatch(/"msg":"shutting down"/);
     expect(stderr).toMatch(/"msg":"stopped"/);
-    const result = await tessera(['inspect', summary.dataDir, '--category', 'O', '--prefix', '[0,"kv"]']);
+    const result = await tessera([
+      'inspect',
+      summary.dataDir,
+      '--category',
+      'O',
+      '--prefix',
+      '[0,"kv"]',
+      '--limit',
+      '1000000',
+    ]);
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toContain('O objects: 1');
+    // Every SET that was answered OK is on disk: the server finished it before the store closed.
+    const missing = acknowledged.filter((key) => !result.stdout.includes(`[0,"kv",{"bytes":"${key}"}]`));
+    expect(missing).toEqual([]);
+    // The whole listing arrived through the pipe (it was cut at 64 KiB before the CLI waited for stdout).
+    const listed = result.stdout.split('\n').filter((line) => line.startsWith('  [0,"kv",')).length;
+    expect(result.stdout).toContain(`O objects: ${listed}`);
+    expect(listed).toBeGreaterThan(acknowledged.length);
     // A replica record whose value is the RESP layout, the CBOR map { v: bytes }.
     const value = Buffer.from(encodeValue({ v: new TextEncoder().encode('v1') })).toString('hex');
     expect(result.stdout).toContain('[0,"kv",{"bytes":"cli:k"}] = {"v":');
