@@ -86,6 +86,23 @@ describe('replication over libp2p: three owners, N=3 W=2 R=2', () => {
     expect((await b.get('same')).value).toBe('db 0');
     expect((await b.get('same', { database: 'app' })).value).toBe('db app');
 
+    // Documents over the same peers: written through an owner, found by index through the client.
+    const users = await a
+      .database('shop')
+      .collection('users', {
+        fields: { id: 'string', city: 'string' },
+        primaryKey: 'id',
+        indexes: { byCity: ['city'] },
+      });
+    for (let i = 0; i < 12; i++) await users.insert({ id: `u${i}`, city: i % 3 === 0 ? 'Oslo' : 'Lima' });
+    await expect(users.insert({ id: 'bad', city: 7 })).rejects.toMatchObject({
+      name: 'SchemaViolationError',
+    });
+    const viaClient = await client.database('shop').collection('users');
+    const found = await viaClient.find('byCity', { eq: ['Oslo'] });
+    expect(found.documents.map((d) => d.id).sort()).toEqual(['u0', 'u3', 'u6', 'u9']);
+    expect(await viaClient.get('bad')).toBeUndefined();
+
     // A retried write with the same idempotency key writes nothing new.
     const first = await client.put('once', 'v1', { idempotencyKey: 'req-1' });
     const retry = await client.put('once', 'v1', { idempotencyKey: 'req-1' });
