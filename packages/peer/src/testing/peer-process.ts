@@ -106,20 +106,39 @@ function benchKey(client: number, i: number, keysPerClient: number): string {
   return `bench-${peer.id.slice(-8)}-${client}-${i % keysPerClient}`;
 }
 
+/** Keys each client of a write run wrote (per op family), so a read run asks only for keys that exist. */
+const writtenKeys = { peer: new Map<number, number>(), store: new Map<number, number>() };
+
+function noteWritten(family: Map<number, number>, client: number, i: number, keysPerClient: number): void {
+  family.set(client, Math.max(family.get(client) ?? 0, Math.min(i + 1, keysPerClient)));
+}
+
+/** The key a reader asks for: one its client's writer wrote (a read run follows a write run). */
+function readKey(family: Map<number, number>, client: number, i: number): string {
+  const written = family.get(client) ?? 0;
+  if (written === 0) throw new Error('benchmark read before any write of this client');
+  return benchKey(client, i % written, written);
+}
+
 function runBench(spec: NonNullable<DataCommand['bench']>) {
   const value = new Uint8Array(spec.valueBytes).map((_, i) => (i * 31) & 0xff);
   const options = spec.consistency === undefined ? {} : { consistency: spec.consistency };
   const encoder = new TextEncoder();
   const ops = {
-    put: (client: number, i: number) => peer.put(benchKey(client, i, spec.keysPerClient), value, options),
+    put: async (client: number, i: number) => {
+      await peer.put(benchKey(client, i, spec.keysPerClient), value, options);
+      noteWritten(writtenKeys.peer, client, i, spec.keysPerClient);
+    },
     get: async (client: number, i: number) => {
-      const read = await peer.get(benchKey(client, i, spec.keysPerClient), options);
+      const read = await peer.get(readKey(writtenKeys.peer, client, i), options);
       if (!read.found) throw new Error('benchmark key not found');
     },
-    storePut: (client: number, i: number) =>
-      storage.put(encoder.encode(benchKey(client, i, spec.keysPerClient)), value),
+    storePut: async (client: number, i: number) => {
+      await storage.put(encoder.encode(benchKey(client, i, spec.keysPerClient)), value);
+      noteWritten(writtenKeys.store, client, i, spec.keysPerClient);
+    },
     storeGet: async (client: number, i: number) => {
-      if ((await storage.get(encoder.encode(benchKey(client, i, spec.keysPerClient)))) === undefined)
+      if ((await storage.get(encoder.encode(readKey(writtenKeys.store, client, i)))) === undefined)
         throw new Error('benchmark key not found');
     },
   };
