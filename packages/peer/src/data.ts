@@ -104,10 +104,16 @@ export function routingKeyOfRecord(recordKey: Uint8Array): Uint8Array {
 /** `put`, `get` and `delete` of plain keys through a Replicator. */
 export class KvData {
   readonly #replicator: () => Replicator;
+  readonly #ready: ((db: Database) => Promise<unknown>) | undefined;
 
-  /** `replicator` is a getter so the API can be built before the Replicator opens. */
-  constructor(replicator: () => Replicator) {
+  /**
+   * `replicator` is a getter so the API can be built before the Replicator opens.
+   * `ready` is awaited before each operation: the peer loads the database's D
+   * record there, so the Replicator's synchronous settings lookup finds its N.
+   */
+  constructor(replicator: () => Replicator, ready?: (db: Database) => Promise<unknown>) {
     this.#replicator = replicator;
+    this.#ready = ready;
   }
 
   async put(
@@ -118,6 +124,7 @@ export class KvData {
     if (value === undefined) throw new InvalidArgumentError('value must not be undefined (use delete)');
     const routingKey = userKeyBytes(key);
     const recordKey = kvRecordKey(routingKey, options.database);
+    await this.#ready?.(options.database ?? DEFAULT_DATABASE);
     return this.#replicator().put(recordKey, encodeValue(value), {
       routingKey,
       ...(options.consistency === undefined ? {} : { consistency: options.consistency }),
@@ -129,6 +136,7 @@ export class KvData {
   async delete(key: string | Uint8Array, options: DataWriteOptions = {}): Promise<DataWriteResult> {
     const routingKey = userKeyBytes(key);
     const recordKey = kvRecordKey(routingKey, options.database);
+    await this.#ready?.(options.database ?? DEFAULT_DATABASE);
     return this.#replicator().delete(recordKey, {
       routingKey,
       ...(options.consistency === undefined ? {} : { consistency: options.consistency }),
@@ -140,6 +148,7 @@ export class KvData {
   async get(key: string | Uint8Array, options: DataReadOptions = {}): Promise<DataReadResult> {
     const routingKey = userKeyBytes(key);
     const recordKey = kvRecordKey(routingKey, options.database);
+    await this.#ready?.(options.database ?? DEFAULT_DATABASE);
     const read = await this.#replicator().get(recordKey, {
       routingKey,
       ...(options.consistency === undefined ? {} : { consistency: options.consistency }),

@@ -14,6 +14,16 @@ export {
   kvRecordKey,
   routingKeyOfRecord,
 } from './data.ts';
+export {
+  DATABASE_LOADS_MAX,
+  DATABASE_REFRESH_MS_DEFAULT,
+  DATABASES_CACHED_MAX,
+  type DatabaseId,
+  DatabaseSettings,
+  type DatabaseSettingsOptions,
+  databaseOfKey,
+  settingsFromOptions,
+} from './database-settings.ts';
 export * from './errors.ts';
 export { MembershipPlacement, NO_SLOT_MAP, type SlotLookup, servingMember } from './liveness.ts';
 export {

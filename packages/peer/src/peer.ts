@@ -17,7 +17,12 @@ import {
   type SlotMapService,
 } from '@tessera/coordinator';
 import { InvalidArgumentError } from '@tessera/core';
-import { type Database as DocumentDatabase, Documents, deriveIndexEntries } from '@tessera/documents';
+import {
+  Catalog,
+  type Database as DocumentDatabase,
+  Documents,
+  deriveIndexEntries,
+} from '@tessera/documents';
 import {
   type DatabaseReplication,
   defaultReplicatorLimits,
@@ -37,6 +42,7 @@ import {
   KvData,
   routingKeyOfRecord,
 } from './data.ts';
+import { DatabaseSettings } from './database-settings.ts';
 import { PeerStoppedError } from './errors.ts';
 import { loadOrCreateIdentity } from './identity.ts';
 import type { TesseraLibp2p } from './libp2p-services.ts';
@@ -81,6 +87,11 @@ export interface PeerReplicationOptions {
   readonly transport?: ReplicaTransportOptions;
   /** Periods of hint replay, anti-entropy and tombstone reaping. */
   readonly repair?: Partial<RepairPeriods>;
+  /**
+   * How long a database's D record (its N and default consistency) is used
+   * before it is read again in the background, ms. Default 1000.
+   */
+  readonly databaseRefreshMs?: number;
 }
 
 /** Options common to Node and browser peers. */
@@ -162,6 +173,12 @@ export interface Peer {
    * (see @tessera/documents). Not yet behind the client token check of `put`/`get`.
    */
   database(name: string | number): DocumentDatabase;
+  /**
+   * N and default consistency this peer uses for a database: its D record
+   * (`database(name).setOptions`, an HTTP tenant), else the peer defaults.
+   * Reads the D record when this peer has not cached it yet.
+   */
+  databaseReplication(name: Database): Promise<DatabaseReplication>;
   /** Slots where some co-owner may be missing data, as this peer knows it (heals through repair). */
   underReplicatedSlots(): UnderReplication;
   /** The Replicator (record-level API, hint and repair reports). */
@@ -281,6 +298,20 @@ export async function createPeerOn(platform: Platform, options: PeerOptions): Pr
   const replicationFactor = options.replicationFactor ?? 3;
   const defaults = replicationOptions.defaults ?? { replicationFactor, consistency: 'quorum' as const };
   let replicator: Replicator | undefined;
+  const settingsLog = node.logger.forComponent('tessera:database-settings');
+  // D records drive each database's N and default consistency (the Replicator asks synchronously).
+  const databaseSettings = new DatabaseSettings({
+    read: async (db) => {
+      if (replicator === undefined) throw new PeerStoppedError();
+      return (await new Catalog(replicator).readDatabase(db)).value;
+    },
+    defaults,
+    ...(replicationOptions.databaseRefreshMs === undefined
+      ? {}
+      : { refreshMs: replicationOptions.databaseRefreshMs }),
+    onChange: () => replicator?.forgetDigests(),
+    onError: (db, err) => settingsLog('reading the D record of %s: %e', String(db), err),
+  });
   const replicaTransport = new Libp2pReplicaTransport(node, {
     addressesOf: (peer) => coordinator.members().find((member) => member.id === peer)?.state.addresses ?? [],
     ...replicationOptions.transport,
@@ -333,6 +364,7 @@ export async function createPeerOn(platform: Platform, options: PeerOptions): Pr
       // Index entries are derived from each object record on every replica, in the record's batch.
       derive: deriveIndexEntries,
       replication: defaults,
+      databaseReplication: (key) => databaseSettings.settingsOf(key),
       ...(replicationOptions.limits === undefined ? {} : { limits: replicationOptions.limits }),
     });
   } catch (err) {
@@ -363,7 +395,10 @@ export async function createPeerOn(platform: Platform, options: PeerOptions): Pr
       repair.runNow('antiEntropy');
     }
   });
-  const data = new KvData(() => openReplicator);
+  const data = new KvData(
+    () => openReplicator,
+    (db) => databaseSettings.ensure(db),
+  );
   const documents = new Documents({ replicator: openReplicator, jobs: coordinator.jobs });
   // The coordinating-peer check of a non-member client: its own token must allow the operation
   // (owners check it again when the request arrives).
@@ -415,7 +450,18 @@ export async function createPeerOn(platform: Platform, options: PeerOptions): Pr
       await checkAccess(deleteOptions?.database, 'write');
       return data.delete(key, deleteOptions);
     },
-    database: (name) => documents.database(name),
+    database: (name) => {
+      const database = documents.database(name);
+      void databaseSettings.ensure(database.name);
+      // This peer's next writes use the new options at once; other peers within databaseRefreshMs.
+      const setOptions = database.setOptions.bind(database);
+      database.setOptions = async (databaseOptions) => {
+        await setOptions(databaseOptions);
+        databaseSettings.remember(database.name, databaseOptions);
+      };
+      return database;
+    },
+    databaseReplication: (name) => databaseSettings.ensure(name),
     underReplicatedSlots: () => openReplicator.underReplicatedSlots(),
     replicator: openReplicator,
     replicaTransport,
@@ -437,6 +483,7 @@ export async function createPeerOn(platform: Platform, options: PeerOptions): Pr
         stopWatchingReturns();
         await slotMap.stop();
         await repair.stop();
+        databaseSettings.close();
         await openReplicator.close();
         livePlacement.close();
         await replicaTransport.stop();
