@@ -27,6 +27,8 @@ async function start(options: Partial<PeerOptions>): Promise<Peer> {
     timing: testTiming,
     replicationFactor: 1,
     slotMap: { timing: { settleMs: 300, checkPeriodMs: 300 } },
+    // Generous: the shared test machine can be slow to answer a first request (it fetches credentials).
+    replication: { limits: { requestTimeoutMs: 20_000 } },
     ...(ownerAddress === undefined ? {} : { bootstrap: [ownerAddress] }),
     ...options,
   });
@@ -57,7 +59,10 @@ async function client(tokenText: string | undefined): Promise<Peer> {
 
 /** Sends one replication op straight to the owner, skipping the client's own capability check. */
 async function rawRequest(from: Peer, op: ReplicaOp): Promise<ReturnType<typeof decodeReply>> {
-  await waitFor(() => from.members().some((m) => m.id === owner.id), { what: 'client sees the owner' });
+  await waitFor(() => from.members().some((m) => m.id === owner.id), {
+    timeoutMs: 60_000,
+    what: 'client sees the owner',
+  });
   const reply = await from.replicaTransport.request(owner.id, encodeRequest(1, [op]), { timeoutMs: 10_000 });
   return decodeReply(reply, 1);
 }
@@ -87,7 +92,14 @@ beforeAll(async () => {
     timeoutMs: 60_000,
   });
   await owner.put('stock', 7, { database: 'shop' });
-});
+}, 120_000);
+
+/** Stops every peer but the owner, so a heavy test does not share the machine with idle ones. */
+async function stopAllButOwner(): Promise<void> {
+  const others = running.filter((peer) => peer !== owner);
+  running.splice(0, running.length, owner);
+  await Promise.all(others.map((peer) => peer.stop()));
+}
 
 afterAll(async () => {
   await Promise.all(running.splice(0).map((peer) => peer.stop()));
@@ -118,6 +130,7 @@ describe('membership', () => {
   it('an intruder joining as owner is never a member, its coordinator and slot-map messages are dropped', async () => {
     const intruder = await start({ role: 'owner' });
     await waitFor(() => (owner.auth?.stats.gossipRejected ?? 0) > 0, {
+      timeoutMs: 60_000,
       what: "the intruder's state is rejected",
     });
     const forged = await intruder.publish({
@@ -127,6 +140,7 @@ describe('membership', () => {
     });
     expect(forged.from).toBe(intruder.id);
     await waitFor(() => (owner.auth?.stats.gossipIgnored ?? 0) > 0, {
+      timeoutMs: 60_000,
       what: "the intruder's messages are ignored",
     });
     // The intruder's own slot-map service proposed too (it sees itself as an owner).
@@ -141,7 +155,7 @@ describe('membership', () => {
     // Catch-up never pulls from it either: it is not listed as a partner.
     expect(owner.network.connectedPeers()).not.toContain(intruder.id);
     expect(owner.libp2p.getPeers().map(String)).toContain(intruder.id);
-  });
+  }, 120_000);
 
   it('the gossip validator rejects a forged or borrowed certificate', async () => {
     const auth = owner.auth;
@@ -182,7 +196,10 @@ describe('membership', () => {
 describe('client capabilities', () => {
   it('a read-only token reads, and its writes fail on the client and again on the owner', async () => {
     const reader = await client(await token(['shop'], true, false));
-    await waitFor(() => reader.slotMap.map.epoch > 0, { what: 'client follows the slot map' });
+    await waitFor(() => reader.slotMap.map.epoch > 0, {
+      timeoutMs: 60_000,
+      what: 'client follows the slot map',
+    });
     expect((await reader.get('stock', { database: 'shop' })).value).toBe(7);
     await expect(reader.put('stock', 0, { database: 'shop' })).rejects.toMatchObject({
       name: 'CapabilityDeniedError',
@@ -193,7 +210,7 @@ describe('client capabilities', () => {
     const reply = await rawRequest(reader, mint('stock', 'shop'));
     expect(reply).toMatchObject({ error: { code: 'ERR_CAPABILITY_DENIED' } });
     expect((await owner.get('stock', { database: 'shop' })).value).toBe(7);
-  });
+  }, 120_000);
 
   it('no token or an expired token: refused on the client and on the owner', async () => {
     const anonymous = await client(undefined);
@@ -219,27 +236,62 @@ describe('client capabilities', () => {
       error: { code: 'ERR_NOT_A_MEMBER' },
     });
     expect((await owner.get('stock', { database: 'shop' })).value).toBe(7);
-  });
+  }, 120_000);
 
   it('a write token writes its database only, and the owner serves it alongside the refusals', async () => {
     const writer = await client(await token(['shop'], true, true));
-    await waitFor(() => writer.slotMap.map.epoch > 0, { what: 'client follows the slot map' });
+    await waitFor(() => writer.slotMap.map.epoch > 0, {
+      timeoutMs: 60_000,
+      what: 'client follows the slot map',
+    });
     await writer.put('basket', ['tea'], { database: 'shop' });
     expect((await owner.get('basket', { database: 'shop' })).value).toEqual(['tea']);
     expect(await rawRequest(writer, mint('x', 'other'))).toMatchObject({
       error: { code: 'ERR_CAPABILITY_DENIED' },
     });
     expect(owner.auth?.stats.replicaRequestsDenied).toBeGreaterThanOrEqual(5);
-  });
+  }, 120_000);
+});
+
+describe('a flood from one client', () => {
+  it('every flooded request is refused, credentials are fetched a few times only, and a writer is served meanwhile', async () => {
+    await stopAllButOwner();
+    const flooder = await client(undefined);
+    const writer = await client(await token(['shop'], true, true));
+    await waitFor(() => writer.slotMap.map.epoch > 0, {
+      timeoutMs: 60_000,
+      what: 'writer follows the slot map',
+    });
+    await waitFor(() => flooder.members().some((m) => m.id === owner.id), {
+      timeoutMs: 60_000,
+      what: 'flooder sees the owner',
+    });
+    const fetchesBefore = owner.auth?.stats.credentialFetches ?? 0;
+    const flood = Array.from({ length: 100 }, (_, i) =>
+      flooder.replicaTransport
+        .request(owner.id, encodeRequest(1, [mint(`flood${i}`, 'shop')]), { timeoutMs: 30_000 })
+        .then((reply) => decodeReply(reply, 1)),
+    );
+    const writes = Array.from({ length: 20 }, (_, i) => writer.put(`order${i}`, i, { database: 'shop' }));
+    const [flooded, written] = await Promise.all([Promise.all(flood), Promise.all(writes)]);
+    expect(flooded.every((r) => 'error' in r && r.error.code === 'ERR_AUTH_REQUIRED')).toBe(true);
+    expect(written).toHaveLength(20);
+    for (let i = 0; i < 20; i++) expect((await owner.get(`order${i}`, { database: 'shop' })).value).toBe(i);
+    expect((await owner.get('flood0', { database: 'shop' })).found).toBe(false);
+    // One fetch per CREDENTIALS_RETRY_MS window at most for the flooder (plus the writer's one).
+    expect((owner.auth?.stats.credentialFetches ?? 0) - fetchesBefore).toBeLessThanOrEqual(10);
+  }, 120_000);
 });
 
 describe('requireClientTokens: false (a loopback laptop cluster)', () => {
   it('membership stays enforced, but a client without a token reads and writes', async () => {
+    await stopAllButOwner();
     const cluster = 'auth-open';
     const base = {
       timing: testTiming,
       replicationFactor: 1,
       slotMap: { timing: { settleMs: 300, checkPeriodMs: 300 } },
+      replication: { limits: { requestTimeoutMs: 20_000 } },
     };
     const openOwner = await createPeer({
       storage: await openMemoryStore(),
@@ -267,6 +319,7 @@ describe('requireClientTokens: false (a loopback laptop cluster)', () => {
       timeoutMs: 60_000,
     });
     await waitFor(() => anonymous.members().some((m) => m.id === openOwner.id), {
+      timeoutMs: 60_000,
       what: 'client sees the owner',
     });
     await anonymous.put('free', 1, { database: 'any' });
@@ -277,6 +330,10 @@ describe('requireClientTokens: false (a loopback laptop cluster)', () => {
       { timeoutMs: 10_000 },
     );
     expect(decodeReply(reply, 1)).toMatchObject({ error: { code: 'ERR_NOT_A_MEMBER' } });
-    expect(openOwner.members().find((m) => m.id === anonymous.id)?.role).toBe('client');
-  });
+    const seen = await waitFor(() => openOwner.members().find((m) => m.id === anonymous.id), {
+      timeoutMs: 60_000,
+      what: "the owner sees the client's state",
+    });
+    expect(seen.role).toBe('client');
+  }, 120_000);
 });

@@ -67,6 +67,8 @@ export interface PeerAuthStats {
   gossipRejected: number;
   gossipIgnored: number;
   replicaRequestsDenied: number;
+  /** Credential fetches from remote peers (deduplicated and cached, so a flood causes few). */
+  credentialFetches: number;
   credentialFetchFailures: number;
 }
 
@@ -86,6 +88,7 @@ export class PeerAuth {
     gossipRejected: 0,
     gossipIgnored: 0,
     replicaRequestsDenied: 0,
+    credentialFetches: 0,
     credentialFetchFailures: 0,
   };
   readonly #node: TesseraLibp2p;
@@ -228,6 +231,7 @@ export class PeerAuth {
   }
 
   async #fetchCapability(peer: string): Promise<Capability | null> {
+    this.stats.credentialFetches++;
     let capability: Capability | null = null;
     const signal = AbortSignal.timeout(CREDENTIALS_TIMEOUT_MS);
     let stream: Stream | undefined;
