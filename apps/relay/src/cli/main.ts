@@ -12,10 +12,12 @@ Commands:
   start     run a peer (RESP, HTTP API, metrics)        tessera start --help
   status    members, slot coverage and jobs of a peer  tessera status --help
   inspect   decode the records in a stopped peer's data dir
+  rebalance propose a balanced slot map, wait for it      tessera rebalance --help
   token     issue a capability token or a membership cert  tessera token --help
   help      this text
 
-Not yet: join, leave, rebalance (they need slot migration jobs).
+Joining is \`tessera start --bootstrap …\`, leaving is stopping the peer:
+the slot map follows both on its own.
 `;
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -28,6 +30,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       return (await import('./status.ts')).runStatus(rest, env);
     case 'inspect':
       return (await import('./inspect.ts')).runInspect(rest);
+    case 'rebalance':
+      return (await import('./rebalance.ts')).runRebalance(rest, env);
     case 'token':
       return (await import('./token.ts')).runToken(rest);
     case undefined:
@@ -38,7 +42,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       return command === undefined ? EXIT_USAGE : 0;
     default:
       throw new UsageError(
-        `unknown command ${JSON.stringify(command)} (commands: start, status, inspect, token, help)`,
+        `unknown command ${JSON.stringify(command)} (commands: start, status, inspect, rebalance, token, help)`,
       );
   }
 }

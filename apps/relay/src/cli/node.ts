@@ -124,6 +124,10 @@ export async function startNode(config: StartConfig, log: Logger): Promise<Runni
     const api = new HttpApi({
       records: instrumentRecords(peer.replicator, metrics),
       status: async () => statusOf(peer),
+      rebalance: async (options) => {
+        const id = await peer.slotMap.rebalance(options);
+        return id === null ? null : `${id[0]}:${id[1]}`;
+      },
       ...(guard === undefined
         ? {}
         : {

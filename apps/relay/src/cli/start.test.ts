@@ -124,6 +124,15 @@ describe('tessera start', () => {
     expect(result.stdout).toMatch(/slotmap/);
   });
 
+  it('tessera rebalance asks the peer: a lone owner is already balanced', async () => {
+    const result = await tessera(['rebalance', '--http', `127.0.0.1:${summary.http.port}`]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^slot map already balanced \(epoch [1-9]\d*\)\n$/);
+    const bad = await tessera(['rebalance', '--http', `127.0.0.1:${summary.http.port}`, '--replicas', '0']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--replicas must be an integer >= 1/);
+  });
+
   it('tessera inspect refuses the data dir while the peer runs', async () => {
     const result = await tessera(['inspect', summary.dataDir]);
     expect(result.code).toBe(1);

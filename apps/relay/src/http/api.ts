@@ -48,6 +48,12 @@ export interface HttpApiOptions {
     tenant: string,
     access: 'read' | 'write',
   ) => Promise<void>;
+  /**
+   * `POST /v1/cluster/rebalance`: asks the peer's slot map for a rebalance;
+   * resolves with the proposal id, or null when the map is already balanced.
+   * Not offered while `authorize` is set (no admin scope exists yet).
+   */
+  readonly rebalance?: (options: { replicas?: number; force?: boolean }) => Promise<string | null>;
 }
 
 /** Default largest body: a 1 MiB value plus its JSON escaping and the other fields. */
@@ -74,6 +80,7 @@ export class HttpApi {
   readonly #tenants: Tenants;
   readonly #status: (() => Promise<unknown>) | undefined;
   readonly #authorize: HttpApiOptions['authorize'];
+  readonly #rebalance: HttpApiOptions['rebalance'];
   readonly bodyBytesMax: number;
 
   constructor(options: HttpApiOptions) {
@@ -81,6 +88,7 @@ export class HttpApi {
     this.#tenants = new Tenants(options.records, options.now);
     this.#status = options.status;
     this.#authorize = options.authorize;
+    this.#rebalance = options.rebalance;
     this.bodyBytesMax = options.bodyBytesMax ?? BODY_BYTES_MAX_DEFAULT;
   }
 
@@ -110,6 +118,9 @@ export class HttpApi {
         DELETE: (r, url) => this.#delete(r, url),
       });
     }
+    if (path === '/v1/cluster/rebalance' && this.#rebalance !== undefined && this.#authorize === undefined) {
+      return allow('rebalance', { POST: (r) => this.#rebalanceMap(r) });
+    }
     if (path === '/v1/status' && this.#status !== undefined) {
       const status = this.#status;
       return allow('status', { GET: async () => ({ status: 200, body: await status() }) });
@@ -119,6 +130,30 @@ export class HttpApi {
 
   async #json(request: IncomingMessage): Promise<Record<string, unknown>> {
     return parseJsonObject(await readBody(request, this.bodyBytesMax));
+  }
+
+  async #rebalanceMap(request: IncomingMessage): Promise<ApiResponse> {
+    const body = await this.#json(request);
+    const { replicas, force } = body;
+    if (replicas !== undefined && !(Number.isSafeInteger(replicas) && (replicas as number) >= 1)) {
+      throw new ApiError('INVALID_REQUEST', 'replicas must be a positive integer');
+    }
+    if (force !== undefined && typeof force !== 'boolean') {
+      throw new ApiError('INVALID_REQUEST', 'force must be a boolean');
+    }
+    let proposal: string | null;
+    try {
+      proposal = await this.#rebalance!({
+        ...(replicas === undefined ? {} : { replicas: replicas as number }),
+        ...(force === undefined ? {} : { force }),
+      });
+    } catch (error) {
+      if (error instanceof Error && error.name === 'SlotMapProposalError') {
+        throw new ApiError('REBALANCE_REFUSED', error.message);
+      }
+      throw error;
+    }
+    return { status: proposal === null ? 200 : 202, body: { status: 'success', proposal } };
   }
 
   async #createTenant(request: IncomingMessage): Promise<ApiResponse> {

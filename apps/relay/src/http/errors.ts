@@ -19,6 +19,8 @@ export const ERROR_STATUS = {
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   RATE_LIMIT_EXCEEDED: 429,
+  /** Tessera's own: the peer may not propose a slot-map change now (one in flight, no majority of owners). */
+  REBALANCE_REFUSED: 409,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

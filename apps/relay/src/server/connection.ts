@@ -1,5 +1,6 @@
 /**
- * One client connection: parse, run in order, reply in order. Flow control
+ * One client connection: parse, run in order (independent pipelined key
+ * commands at once), reply in order. Flow control
  * both ways: reading pauses while unparsed input piles up behind a running
  * command, and commands stop running while replies wait for a slow reader.
  * A command that takes too long to arrive (slowloris) or bytes that are not
@@ -16,6 +17,31 @@ import type { Protocol } from '../resp/reply.ts';
 import { RequestParser } from '../resp/request-parser.ts';
 import { dispatch } from './dispatch.ts';
 import type { ResolvedServerOptions } from './options.ts';
+
+/**
+ * Most pipelined commands run at once. Redis runs a connection's commands
+ * one by one, which costs nothing in memory; over replication each one waits
+ * for network round trips, so a pipeline of independent key commands runs
+ * concurrently and is answered in order.
+ */
+export const PIPELINE_PARALLEL_MAX = 32;
+/** Commands that only read their keys. */
+const PARALLEL_READS = new Set(['get', 'mget', 'exists', 'ttl', 'pttl']);
+/** Commands that write their keys and touch no connection state. */
+const PARALLEL_WRITES = new Set(['set', 'mset', 'del', 'unlink', 'incr', 'decr', 'incrby', 'decrby']);
+
+/** Keys of a parallel-safe command (as hex), or undefined when it must run alone. */
+function parallelKeys(args: readonly Buffer[]): { keys: string[]; write: boolean } | undefined {
+  const name = args[0]?.toString('latin1').toLowerCase() ?? '';
+  const write = PARALLEL_WRITES.has(name);
+  if (!write && !PARALLEL_READS.has(name)) return undefined;
+  if (args.length < 2) return undefined;
+  let keys: Buffer[];
+  if (name === 'mset') keys = args.filter((_, i) => i % 2 === 1);
+  else if (name === 'mget' || name === 'exists' || name === 'del' || name === 'unlink') keys = args.slice(1);
+  else keys = [args[1]!];
+  return { keys: keys.map((k) => k.toString('hex')), write };
+}
 
 /** What a connection needs from its server. */
 export interface ConnectionHost {
@@ -63,6 +89,8 @@ export class Connection implements ConnectionState {
   #peerEnded = false;
   #pendingError: ProtocolError | undefined;
   #partialTimer: ReturnType<typeof setTimeout> | undefined;
+  /** A command taken from the parser that could not join the batch before it. */
+  #held: Buffer[] | undefined;
 
   constructor(socket: Socket, host: ConnectionHost, id: number) {
     this.id = id;
@@ -166,9 +194,10 @@ export class Connection implements ConnectionState {
           this.#fail(this.#pendingError);
           return;
         }
-        let args: Buffer[] | undefined;
+        let args: Buffer[] | undefined = this.#held;
+        this.#held = undefined;
         try {
-          args = this.#parser.next();
+          args ??= this.#parser.next();
         } catch (e) {
           if (!(e instanceof ProtocolError)) throw e;
           this.#fail(e);
@@ -177,15 +206,24 @@ export class Connection implements ConnectionState {
         if (args === undefined) break;
         this.#clearPartialTimer();
         this.#parser.authRequired = !this.authenticated;
-        const { reply, name } = await dispatch({ server: this.#host.state, conn: this }, args, (e) =>
-          this.#host.report(e),
+        const batch = this.authenticated ? this.#batchFrom(args) : [args];
+        const results = await Promise.all(
+          batch.map((command) =>
+            dispatch({ server: this.#host.state, conn: this }, command, (e) => this.#host.report(e)),
+          ),
         );
-        this.#host.state.stats.commandsProcessed++;
-        this.lastCommand = name;
+        this.#host.state.stats.commandsProcessed += results.length;
+        this.lastCommand = results[results.length - 1]!.name;
         this.lastCommandAtMs = Date.now();
         this.#parser.authRequired = !this.authenticated;
         if (this.#socket.destroyed) return;
-        this.#socket.write(encodeReply(reply, this.protocol));
+        for (let i = 0; i < results.length - 1; i++) {
+          this.#socket.write(encodeReply(results[i]!.reply, this.protocol));
+          // The output bound holds reply by reply (computed ones wait here, at most a batch of them).
+          if (this.#socket.writableLength > this.#host.options.outputHighWaterBytes) await this.#drain();
+          if (this.#socket.destroyed) return;
+        }
+        this.#socket.write(encodeReply(results[results.length - 1]!.reply, this.protocol));
         if (this.closeAfterReply) {
           this.#closing = true;
           this.#socket.uncork();
@@ -208,6 +246,45 @@ export class Connection implements ConnectionState {
     this.#updateFlow();
     if (this.#parser.hasPartial) this.#armPartialTimer();
     this.#endIfDone();
+  }
+
+  /**
+   * `first` and the complete commands after it that may run with it: key
+   * commands touching no connection state, none writing a key another one
+   * in the batch reads or writes. The first command that cannot join is held
+   * for the next round. A protocol error stays in the parser for it too.
+   */
+  #batchFrom(first: Buffer[]): Buffer[][] {
+    const batch = [first];
+    const firstKeys = parallelKeys(first);
+    if (firstKeys === undefined) return batch;
+    const touched = new Map<string, boolean>();
+    const add = ({ keys, write }: { keys: string[]; write: boolean }) => {
+      for (const key of keys) touched.set(key, write || (touched.get(key) ?? false));
+    };
+    add(firstKeys);
+    while (batch.length < PIPELINE_PARALLEL_MAX && this.#pendingError === undefined) {
+      let next: Buffer[] | undefined;
+      try {
+        next = this.#parser.next();
+      } catch (e) {
+        if (!(e instanceof ProtocolError)) throw e;
+        this.#pendingError = e;
+        break;
+      }
+      if (next === undefined) break;
+      const keys = parallelKeys(next);
+      const conflicts =
+        keys === undefined ||
+        keys.keys.some((key) => touched.has(key) && (keys.write || touched.get(key) === true));
+      if (conflicts) {
+        this.#held = next;
+        break;
+      }
+      add(keys);
+      batch.push(next);
+    }
+    return batch;
   }
 
   /** Flushes corked replies and waits until the client has read them (or is gone). */
