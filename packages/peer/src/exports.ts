@@ -2,6 +2,9 @@
  * The exports both entries share: everything but `createPeer` and the
  * platform's listen defaults, so the Node and browser APIs cannot drift apart.
  */
+
+// The D record's layout, for front ends that read and write databases as records (the relay's tenants).
+export { type DatabaseOptions, META_ROUTING_KEY, METADATA_FORMAT_VERSION } from '@tessera/documents';
 export {
   type Database,
   type DataReadOptions,

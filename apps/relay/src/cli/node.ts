@@ -123,6 +123,7 @@ export async function startNode(config: StartConfig, log: Logger): Promise<Runni
     const guard = auth.guard;
     const api = new HttpApi({
       records: instrumentRecords(peer.replicator, metrics),
+      databases: peer,
       status: async () => statusOf(peer),
       rebalance: async (options) => {
         const id = await peer.slotMap.rebalance(options);

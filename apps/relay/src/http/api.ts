@@ -21,6 +21,7 @@ import type { RecordApi } from './records.ts';
 import {
   checkReplicationFactor,
   checkTenantId,
+  type DatabaseSettingsSource,
   REPLICATION_FACTOR_DEFAULT,
   type TenantOptions,
   Tenants,
@@ -34,6 +35,8 @@ export interface ApiResponse {
 
 export interface HttpApiOptions {
   readonly records: RecordApi;
+  /** The peer (`peer.databaseReplication`): key-value calls load their tenant's N before writing. */
+  readonly databases?: DatabaseSettingsSource;
   /** Body of `GET /v1/status` (membership, slots, jobs); 404 when absent. */
   readonly status?: () => Promise<unknown>;
   /** Largest request body, bytes. Default `BODY_BYTES_MAX_DEFAULT`. */
@@ -85,7 +88,7 @@ export class HttpApi {
 
   constructor(options: HttpApiOptions) {
     this.#records = options.records;
-    this.#tenants = new Tenants(options.records, options.now);
+    this.#tenants = new Tenants(options.records, options.now, options.databases);
     this.#status = options.status;
     this.#authorize = options.authorize;
     this.#rebalance = options.rebalance;

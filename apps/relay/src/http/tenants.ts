@@ -1,14 +1,18 @@
 /**
- * Tenants are databases: tenant `t` is the D record `encodeKey('D', [t])`
- * holding CBOR options, written and read with quorum through the record
- * API like any other record (its slot is `CLUSTER KEYSLOT t`), so every
- * peer sees the same tenants.
+ * Tenants are databases: tenant `t` is the database `t` of the document
+ * layer, its D record `encodeKey('D', [t])` with the value
+ * `{ v: 1, o: options }`, routed like all metadata by `META_ROUTING_KEY`
+ * (one slot; docs/decisions/0002-document-metadata.md), read and written at
+ * quorum. So `peer.database(t).options()` reads what POST /v1/tenants
+ * wrote, and the peer's per-database replication (N, default consistency)
+ * follows it.
  */
-import { decodeValue, encodeKey, encodeValue } from '@tessera/core';
+import { decodeValue, encodeKey, encodeValue, type VersionVector } from '@tessera/core';
+import { type DatabaseOptions, META_ROUTING_KEY, METADATA_FORMAT_VERSION } from '@tessera/peer';
 import { ApiError } from './errors.ts';
 import type { RecordApi } from './records.ts';
 
-/** What a D record holds. */
+/** What the HTTP API reports of a D record. */
 export interface TenantOptions {
   readonly replicationFactor: number;
   readonly consistency: 'one' | 'quorum' | 'all';
@@ -52,52 +56,105 @@ function tenantKey(id: string): Uint8Array {
   return encodeKey('D', [id]);
 }
 
-function decodeOptions(bytes: Uint8Array): TenantOptions {
-  const value = decodeValue<Record<string, unknown>>(bytes);
-  const n = value?.replicationFactor;
-  if (typeof n !== 'number' || typeof value.createdAtMs !== 'number') {
+const meta = { consistency: 'quorum', routingKey: META_ROUTING_KEY } as const;
+
+/** A D record's options as stored (other fields, e.g. the document layer's, are kept on rewrite). */
+type StoredOptions = DatabaseOptions & { readonly createdAtMs?: unknown; readonly updatedAtMs?: unknown };
+
+function decodeStored(bytes: Uint8Array): StoredOptions {
+  let value: { v?: unknown; o?: unknown } | undefined;
+  try {
+    value = decodeValue(bytes);
+  } catch {
     throw new ApiError('INTERNAL_ERROR', 'stored tenant record is malformed');
   }
-  return value as unknown as TenantOptions;
+  const options = value?.o ?? {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new ApiError('INTERNAL_ERROR', 'stored tenant record is malformed');
+  }
+  return options as StoredOptions;
+}
+
+/**
+ * A database created by the document layer may leave N, the consistency or
+ * the times out: it runs on the peer defaults, reported as the HTTP default.
+ */
+function tenantOptions(stored: StoredOptions): TenantOptions {
+  const n = stored.replicationFactor;
+  const c = stored.consistency;
+  return {
+    replicationFactor:
+      typeof n === 'number' &&
+      Number.isInteger(n) &&
+      n >= REPLICATION_FACTOR_MIN &&
+      n <= REPLICATION_FACTOR_MAX
+        ? n
+        : REPLICATION_FACTOR_DEFAULT,
+    consistency: c === 'one' || c === 'quorum' || c === 'all' ? c : 'quorum',
+    createdAtMs: typeof stored.createdAtMs === 'number' ? stored.createdAtMs : 0,
+    updatedAtMs: typeof stored.updatedAtMs === 'number' ? stored.updatedAtMs : 0,
+  };
+}
+
+function encodeStored(options: StoredOptions): Uint8Array {
+  return encodeValue({ v: METADATA_FORMAT_VERSION, o: options });
+}
+
+/** Where the peer keeps each database's replication settings; the key-value path loads a tenant's before writing. */
+export interface DatabaseSettingsSource {
+  databaseReplication(database: string): Promise<unknown>;
 }
 
 export class Tenants {
   readonly #records: RecordApi;
   readonly #now: () => number;
+  readonly #databases: DatabaseSettingsSource | undefined;
   readonly #cache = new Map<string, { options: TenantOptions; atMs: number }>();
 
-  constructor(records: RecordApi, now: () => number = Date.now) {
+  constructor(records: RecordApi, now: () => number = Date.now, databases?: DatabaseSettingsSource) {
     this.#records = records;
     this.#now = now;
+    this.#databases = databases;
   }
 
   /** The tenant's options, or undefined when it does not exist (quorum read). */
   async get(id: string): Promise<TenantOptions | undefined> {
-    const read = await this.#records.get(tenantKey(id), { consistency: 'quorum', routingKey: id });
-    if (!read.found || read.value === undefined) {
-      this.#cache.delete(id);
-      return undefined;
-    }
-    const options = decodeOptions(read.value);
-    this.#remember(id, options);
-    return options;
+    const stored = await this.#read(id);
+    return stored.options === undefined ? undefined : tenantOptions(stored.options);
   }
 
-  /** Like `get`, served from a short cache (for the key-value path). */
+  async #read(id: string): Promise<{ options: StoredOptions | undefined; context: VersionVector }> {
+    const read = await this.#records.get(tenantKey(id), meta);
+    if (!read.found || read.value === undefined) {
+      this.#cache.delete(id);
+      return { options: undefined, context: read.context };
+    }
+    const options = decodeStored(read.value);
+    this.#remember(id, tenantOptions(options));
+    return { options, context: read.context };
+  }
+
+  /**
+   * Like `get`, served from a short cache, for the key-value path: also
+   * has the peer load the database's replication settings, so the write
+   * that follows goes to the tenant's N owners.
+   */
   async lookup(id: string): Promise<TenantOptions | undefined> {
     const hit = this.#cache.get(id);
-    if (hit !== undefined && this.#now() - hit.atMs < TENANT_CACHE_MS) return hit.options;
-    return this.get(id);
+    const options =
+      hit !== undefined && this.#now() - hit.atMs < TENANT_CACHE_MS ? hit.options : await this.get(id);
+    if (options !== undefined) await this.#databases?.databaseReplication(id);
+    return options;
   }
 
   /**
    * Creates a tenant. TENANT_EXISTS when the D record is there. Two
-   * creates racing on different peers both succeed and the later write
-   * wins (no cluster-wide compare-and-set yet).
+   * creates racing on different peers both succeed (no cluster-wide
+   * compare-and-set yet): they become siblings and the higher Lamport stamp wins.
    */
   async create(id: string, replicationFactor: number): Promise<TenantOptions> {
-    if ((await this.get(id)) !== undefined)
-      throw new ApiError('TENANT_EXISTS', `tenant ${id} already exists`);
+    const stored = await this.#read(id);
+    if (stored.options !== undefined) throw new ApiError('TENANT_EXISTS', `tenant ${id} already exists`);
     const now = this.#now();
     const options: TenantOptions = {
       replicationFactor,
@@ -105,7 +162,8 @@ export class Tenants {
       createdAtMs: now,
       updatedAtMs: now,
     };
-    await this.#records.put(tenantKey(id), encodeValue(options), { consistency: 'quorum', routingKey: id });
+    // With the read's context: a racing create becomes a sibling instead of being overwritten unseen.
+    await this.#records.put(tenantKey(id), encodeStored(options), { ...meta, context: stored.context });
     this.#remember(id, options);
     return options;
   }
@@ -115,10 +173,16 @@ export class Tenants {
     id: string,
     replicationFactor: number,
   ): Promise<{ before: TenantOptions; after: TenantOptions }> {
-    const before = await this.get(id);
-    if (before === undefined) throw new ApiError('TENANT_NOT_FOUND', `tenant ${id} does not exist`);
-    const after = { ...before, replicationFactor, updatedAtMs: this.#now() };
-    await this.#records.put(tenantKey(id), encodeValue(after), { consistency: 'quorum', routingKey: id });
+    const stored = await this.#read(id);
+    if (stored.options === undefined) throw new ApiError('TENANT_NOT_FOUND', `tenant ${id} does not exist`);
+    const before = tenantOptions(stored.options);
+    const updatedAtMs = this.#now();
+    await this.#records.put(
+      tenantKey(id),
+      encodeStored({ ...stored.options, replicationFactor, updatedAtMs }),
+      { ...meta, context: stored.context },
+    );
+    const after = { ...before, replicationFactor, updatedAtMs };
     this.#remember(id, after);
     return { before, after };
   }
