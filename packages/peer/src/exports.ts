@@ -14,6 +14,7 @@ export {
   type DataWriteResult,
   DEFAULT_DATABASE,
   KV_COLLECTION,
+  KvData,
   kvRecordKey,
   routingKeyOfRecord,
 } from './data.ts';
