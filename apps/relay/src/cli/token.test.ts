@@ -29,9 +29,15 @@ afterAll(async () => {
 
 async function run(argv: string[]): Promise<string> {
   let out = '';
-  const code = await runToken(argv, (line) => {
-    out += line;
-  });
+  // An empty environment: a TESSERA_* variable of the test runner must not change the outcome.
+  const code = await runToken(
+    argv,
+    (line) => {
+      out += line;
+    },
+    process.cwd(),
+    {},
+  );
   expect(code).toBe(0);
   return out.trim();
 }
@@ -100,6 +106,19 @@ describe('tessera token', () => {
       'client',
     ]);
     expect(await authority.admit('peerX', certificateFromText(cert))).toMatchObject({ role: 'client' });
+  });
+
+  it('reads the data dir and cluster from the environment, like tessera start', async () => {
+    const key = await loadOrCreateClusterKeyFile(join(dir, 'cluster-key.json'));
+    let out = '';
+    const argv = ['issue', '--db', 'shop', '--read', '--write', '--expires', '1h'];
+    const env = { TESSERA_DATA_DIR: dir, TESSERA_CLUSTER: 'env-cl' };
+    expect(await runToken(argv, (line) => (out += line), dir, env)).toBe(0);
+    const authority = await ClusterAuthority.create({
+      clusterPublicKey: key.verifier.publicKey,
+      cluster: 'env-cl',
+    });
+    expect(await authority.capability(out.trim())).toMatchObject({ databases: ['shop'], write: true });
   });
 
   it('keygen creates a key file once and prints its public-only form', async () => {

@@ -70,9 +70,9 @@ export function parseDuration(text: string): number {
   return ms;
 }
 
-async function signerOf(flags: Map<string, string | string[] | true>, cwd: string) {
-  const file = flags.get('cluster-key-file');
-  const dataDir = flags.get('data-dir');
+async function signerOf(flags: Map<string, string | string[] | true>, cwd: string, env: NodeJS.ProcessEnv) {
+  const file = flags.get('cluster-key-file') ?? env.TESSERA_CLUSTER_KEY_FILE;
+  const dataDir = flags.get('data-dir') ?? env.TESSERA_DATA_DIR;
   if (typeof file !== 'string' && typeof dataDir !== 'string') {
     throw new UsageError('name the cluster key: --data-dir <dir> or --cluster-key-file <path>');
   }
@@ -99,6 +99,7 @@ export async function runToken(
   argv: readonly string[],
   out: (line: string) => void = (line) => process.stdout.write(line),
   cwd = process.cwd(),
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === 'help' || sub === '--help' || sub === '-h') {
@@ -122,7 +123,8 @@ export async function runToken(
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
-  const cluster = text(flags, 'cluster', 'tessera');
+  // The same environment as `tessera start`, so `tessera token issue --db shop …` works beside it.
+  const cluster = text(flags, 'cluster', env.TESSERA_CLUSTER || 'tessera');
   if (sub === 'issue') {
     const dbs = (flags.get('db') as string[] | undefined) ?? [];
     if (dbs.length === 0) throw new UsageError("name a database: --db <name> (or --db '*')");
@@ -130,7 +132,7 @@ export async function runToken(
     const write = flags.has('write');
     if (!read && !write) throw new UsageError('a token needs --read, --write or both');
     const ttlMs = parseDuration(text(flags, 'expires', '1h'));
-    const signer = await signerOf(flags, cwd);
+    const signer = await signerOf(flags, cwd, env);
     const token = await issueToken(signer, {
       cluster,
       subject: text(flags, 'subject', 'client'),
@@ -147,7 +149,7 @@ export async function runToken(
   const role = text(flags, 'role', 'owner');
   if (role !== 'owner' && role !== 'client') throw new UsageError('--role must be owner or client');
   const ttlMs = parseDuration(text(flags, 'expires', '365d'));
-  const signer = await signerOf(flags, cwd);
+  const signer = await signerOf(flags, cwd, env);
   out(`${certificateToText(await issueCertificate(signer, { cluster, peerId, role, ttlMs }))}\n`);
   return 0;
 }
