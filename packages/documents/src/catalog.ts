@@ -14,7 +14,7 @@ export const METADATA_FORMAT_VERSION = 1;
 
 /** Options stored in a database's D record. */
 export interface DatabaseOptions {
-  /** Replication factor N for this database (informational until the peer maps D records onto `databaseReplication`). */
+  /** Replication factor N (1..10) of every record of this database (a peer maps it onto `databaseReplication`). */
   readonly replicationFactor?: number;
   /** Default consistency of this database's reads and writes. */
   readonly consistency?: 'one' | 'quorum' | 'all';

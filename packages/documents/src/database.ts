@@ -4,8 +4,8 @@
  * `dropIndex`) run as reindex jobs.
  */
 import type { Jobs } from '@tessera/coordinator';
-import { decodeKey, keyPrefix } from '@tessera/core';
-import { type Replicator, requiredCount } from '@tessera/replication';
+import { decodeKey, InvalidArgumentError, keyPrefix } from '@tessera/core';
+import { type Replicator, replicationFactorMax, requiredCount } from '@tessera/replication';
 import { Catalog, type DatabaseOptions } from './catalog.ts';
 import { Collection, type SchemaSource } from './collection.ts';
 import {
@@ -130,8 +130,12 @@ export class Database {
     return (await this.#documents.catalog.readDatabase(this.name)).value;
   }
 
-  /** Creates the database's D record if missing, or replaces its options. */
+  /**
+   * Creates the database's D record if missing, or replaces its options.
+   * Out-of-range options throw `InvalidArgumentError` and write nothing.
+   */
   async setOptions(options: DatabaseOptions): Promise<void> {
+    checkDatabaseOptions(options);
     const stored = await this.#documents.catalog.readDatabase(this.name);
     await this.#documents.catalog.writeDatabase(this.name, options, stored.context);
   }
@@ -222,5 +226,21 @@ export class Database {
       }
     }
     return report;
+  }
+}
+
+/** N 1..replicationFactorMax and a named consistency, each optional. */
+function checkDatabaseOptions(options: DatabaseOptions): void {
+  if (typeof options !== 'object' || options === null)
+    throw new InvalidArgumentError('options must be an object');
+  const n = options.replicationFactor;
+  if (n !== undefined && !(Number.isInteger(n) && n >= 1 && n <= replicationFactorMax)) {
+    throw new InvalidArgumentError(
+      `replicationFactor must be an integer in 1..${replicationFactorMax}, got ${String(n)}`,
+    );
+  }
+  const c = options.consistency;
+  if (c !== undefined && c !== 'one' && c !== 'quorum' && c !== 'all') {
+    throw new InvalidArgumentError(`consistency must be one, quorum or all, got ${String(c)}`);
   }
 }
