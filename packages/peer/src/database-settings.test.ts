@@ -119,19 +119,27 @@ describe('DatabaseSettings', () => {
     expect(d.reads).toHaveLength(3);
   });
 
-  it('falls back to the defaults when the D record cannot be read, and reads again next time', async () => {
+  it('falls back to the defaults when the D record cannot be read, and reads again a refresh period later', async () => {
     const d = records({ wide: { replicationFactor: 5 } });
     const errors: DatabaseId[] = [];
+    let nowMs = 0;
     const settings = new DatabaseSettings({
       read: d.read,
       defaults,
-      now: () => 0,
+      now: () => nowMs,
+      refreshMs: 100,
       onError: (db) => errors.push(db),
     });
     d.state.failing = true;
     expect(await settings.ensure('wide')).toEqual(defaults);
     expect(errors).toEqual(['wide']);
+    // Not one failing quorum read per write: the defaults stand for a refresh period.
+    expect(await settings.ensure('wide')).toEqual(defaults);
+    expect(d.reads).toHaveLength(1);
     d.state.failing = false;
+    nowMs = 100;
+    await settings.ensure('wide'); // stale: served, refreshed in the background
+    await settle();
     expect((await settings.ensure('wide')).replicationFactor).toBe(5);
     expect(d.reads).toHaveLength(2);
   });

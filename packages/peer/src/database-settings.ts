@@ -117,7 +117,8 @@ export class DatabaseSettings {
   /**
    * The database's settings, reading its D record first when it is not
    * cached (a stale entry is returned at once and refreshed in the
-   * background). When the read fails the defaults apply until a later read works.
+   * background). When the read fails the defaults (or what was known) apply
+   * until a read one refresh period later works.
    */
   async ensure(db: DatabaseId): Promise<DatabaseReplication> {
     const entry = this.#entries.get(idOf(db));
@@ -143,6 +144,13 @@ export class DatabaseSettings {
         const settings = settingsFromOptions(await this.#read(db), this.defaults);
         this.#remember(db, settings);
         return settings ?? this.defaults;
+      } catch (error) {
+        // Keep what was known (the defaults if nothing) and try again after a refresh
+        // period, so an unreachable metadata slot costs one read per period, not one per write.
+        const entry = this.#entries.get(id);
+        if (entry !== undefined) entry.readMs = this.#now();
+        else this.#entries.set(id, { settings: undefined, readMs: this.#now() });
+        throw error;
       } finally {
         this.#loading.delete(id);
       }
@@ -168,12 +176,7 @@ export class DatabaseSettings {
 
   #background(db: DatabaseId): void {
     if (this.#closed || this.#loading.has(idOf(db)) || this.#loading.size >= DATABASE_LOADS_MAX) return;
-    this.load(db).catch((error: unknown) => {
-      // Keep what was known; try again after another refresh period, not on every key.
-      const entry = this.#entries.get(idOf(db));
-      if (entry !== undefined) entry.readMs = this.#now();
-      this.#onError?.(db, error);
-    });
+    this.load(db).catch((error: unknown) => this.#onError?.(db, error));
   }
 
   #remember(db: DatabaseId, settings: DatabaseReplication | undefined): void {
