@@ -11,7 +11,8 @@ export default defineConfig({
   fullyParallel: false,
   forbidOnly: true,
   retries: 0,
-  timeout: 120_000,
+  // Generous: each test starts several processes and pages; a loaded machine is slow, never a timing claim.
+  timeout: 240_000,
   outputDir: 'e2e/test-results',
   reporter: [['list'], ['./e2e/summary-reporter.ts']],
   use: {

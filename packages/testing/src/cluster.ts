@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Browser } from '@playwright/test';
 import type { CoordinatorTiming } from '@tessera/coordinator';
 import type { PeerRole } from '@tessera/peer';
-import { testReplication, testTiming, waitFor } from '@tessera/peer/testing';
+import { testReplication, waitFor } from '@tessera/peer/testing';
 import type { Consistency } from '@tessera/replication';
 import { BrowserPeer } from './browser-peer.ts';
 import { NodePeer } from './node-peer.ts';
@@ -34,9 +34,22 @@ export interface ClusterOptions {
   readonly placement: 'static' | 'slotMap';
   /** Copies of every slot (N). Default 3 (capped at the owner count for static placement). */
   readonly replicationFactor: number;
-  /** Coordinator timing of every peer. Default: short failure detection (`testTiming` of @tessera/peer). */
+  /** Coordinator timing of every peer. Default `E2E_TIMING`: a killed peer is down after 6 s. */
   readonly timing: Partial<CoordinatorTiming>;
 }
+
+/**
+ * Failure detection within seconds, with enough slack that a loaded 2-core machine (several peer
+ * processes and Chromium per test) does not make live peers look suspect.
+ */
+export const E2E_TIMING: Partial<CoordinatorTiming> = {
+  statePeriodMs: 250,
+  suspectAfterMs: 5000,
+  downAfterMs: 10_000,
+  syncPeriodMs: 1000,
+  syncIntervalMinMs: 200,
+  requestTimeoutMs: 5000,
+};
 
 export const CLUSTER_OPTIONS_DEFAULT: ClusterOptions = {
   nodes: 3,
@@ -45,13 +58,13 @@ export const CLUSTER_OPTIONS_DEFAULT: ClusterOptions = {
   browserStorage: 'indexeddb',
   placement: 'static',
   replicationFactor: 3,
-  timing: testTiming,
+  timing: E2E_TIMING,
 };
 
 const short = (id: string | undefined): string => id?.slice(-6) ?? '?';
 
 /** Bounds of polling waits: generous, because a loaded CI machine is slow, never a timing claim. */
-export const CLUSTER_WAIT_MS_DEFAULT = 60_000;
+export const CLUSTER_WAIT_MS_DEFAULT = 90_000;
 
 /** Options of `waitForValue`. */
 export interface ConvergeOptions {

@@ -8,7 +8,7 @@ import { TestPeer } from './test-peer.ts';
 const SCRIPT = fileURLToPath(new URL('./node-peer-process.ts', import.meta.url));
 
 /** How long a peer process may take to print `ready` on a loaded machine. */
-export const NODE_PEER_READY_TIMEOUT_MS = 60_000;
+export const NODE_PEER_READY_TIMEOUT_MS = 120_000;
 /** How long one command may run in a peer process. */
 export const NODE_PEER_CALL_TIMEOUT_MS = 30_000;
 

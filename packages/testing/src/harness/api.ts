@@ -35,7 +35,19 @@ export interface HarnessApi {
   watchArrivals(prefix: string): void;
   /** Recorded arrivals since the last call. */
   takeArrivals(): ArrivedWrite[];
+  /**
+   * Writes `count` keys `<prefix><i>` one after the other (each awaited) and returns when each started,
+   * on the same clock as `ArrivedWrite.atMs`; for propagation benchmarks.
+   */
+  timedPuts(prefix: string, count: number, options?: DataWriteOptions): Promise<TimedPut[]>;
   stop(): Promise<void>;
+}
+
+/** One write of `timedPuts`. */
+export interface TimedPut {
+  readonly key: string;
+  readonly startMs: number;
+  readonly ackMs: number;
 }
 
 declare global {

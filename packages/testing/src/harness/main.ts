@@ -73,6 +73,17 @@ const api: HarnessApi = {
     arrivals = [];
     return taken;
   },
+  async timedPuts(prefix, count, options) {
+    const { peer } = started();
+    const puts = [];
+    for (let i = 0; i < count; i++) {
+      const key = `${prefix}${i}`;
+      const startMs = performance.timeOrigin + performance.now();
+      await peer.put(key, i, options);
+      puts.push({ key, startMs, ackMs: performance.timeOrigin + performance.now() });
+    }
+    return puts;
+  },
   async stop() {
     queue?.close();
     await peer?.stop();

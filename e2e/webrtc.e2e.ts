@@ -1,0 +1,56 @@
+/** Two browser owners connect over WebRTC through a Node relay, and keep replicating after the relay is gone. */
+import { expect, test, waitFor } from '@tessera/testing';
+
+test.use({ tesseraOptions: { nodes: 1, browsers: 0, replicationFactor: 3 } });
+
+test('two browsers keep syncing over WebRTC after the relay stops', { tag: '@load-sensitive' }, async ({
+  tessera,
+}) => {
+  const [relay] = tessera.nodes;
+  if (relay === undefined) throw new Error('one Node peer expected');
+  const a = await tessera.startBrowser({ role: 'owner', storage: 'memory' });
+  const b = await tessera.startBrowser({ role: 'owner', storage: 'memory' });
+  await tessera.waitForMembers();
+  // Either browser may dial the other; wait until one of them holds a direct WebRTC connection.
+  await waitFor(
+    async () => {
+      const [fromA, fromB] = await Promise.all([a.connections(), b.connections()]);
+      return (
+        fromA.some((c) => c.peer === b.id && c.transport === 'webrtc') ||
+        fromB.some((c) => c.peer === a.id && c.transport === 'webrtc')
+      );
+    },
+    { timeoutMs: 60_000, intervalMs: 250, what: 'a WebRTC connection between the two browsers' },
+  );
+
+  const before = `rtc:before:${crypto.randomUUID()}`;
+  await a.put(before, 'with relay', { consistency: 'all' });
+
+  await tessera.kill(relay);
+  await waitFor(async () => !(await a.connections()).some((c) => c.peer === relay.id), {
+    timeoutMs: 30_000,
+    what: 'the relay connection gone',
+  });
+  // Owners are [relay, a, b] and the relay is dead: a quorum (2 of 3) of acks can only come from both
+  // browsers, so each write below crossed the direct browser-to-browser connection.
+  // The first write may find its replica stream still on the relayed connection that just died (it fails
+  // and the next request opens a stream on the WebRTC connection), so a write is retried under one
+  // idempotency key until acknowledged; the read then proves the data crossed.
+  for (const [writer, reader] of [
+    [a, b],
+    [b, a],
+  ] as const) {
+    const key = `rtc:after:${crypto.randomUUID()}`;
+    const idempotencyKey = crypto.randomUUID();
+    await waitFor(
+      () => writer.put(key, { from: writer.id }, { consistency: 'quorum', idempotencyKey }).then(() => true),
+      { timeoutMs: 30_000, intervalMs: 500, what: `a quorum write from ${writer.id} over WebRTC` },
+    );
+    expect(await reader.get(key, { consistency: 'quorum' })).toEqual({
+      found: true,
+      value: { from: writer.id },
+      siblings: [],
+    });
+  }
+  expect(await b.get(before, { consistency: 'quorum' })).toMatchObject({ found: true, value: 'with relay' });
+});
