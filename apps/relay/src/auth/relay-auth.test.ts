@@ -145,7 +145,11 @@ describe('HTTP Authorization: Bearer', () => {
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    return {
+      status: response.status,
+      retryAfter: response.headers.get('retry-after'),
+      body: (await response.json()) as Record<string, unknown>,
+    };
   };
 
   it('401 without or with a bad token, 403 outside the capability, 429 past the rate', async () => {
@@ -168,8 +172,10 @@ describe('HTTP Authorization: Bearer', () => {
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++) statuses.push((await call('GET', '/v1/key-value?key=k', readOnly)).status);
     expect(statuses).toEqual([200, 200, 200, 429, 429]);
-    expect((await call('GET', '/v1/key-value?key=k', readOnly)).body).toMatchObject({
-      error_code: 'RATE_LIMIT_EXCEEDED',
-    });
+    const limited = await call('GET', '/v1/key-value?key=k', readOnly);
+    expect(limited.body).toMatchObject({ error_code: 'RATE_LIMIT_EXCEEDED' });
+    // One operation at 0.001/s is 1000 s away.
+    expect(Number(limited.retryAfter)).toBeGreaterThanOrEqual(999);
+    expect(denied.retryAfter).toBeNull();
   });
 });

@@ -29,6 +29,8 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 export class ApiError extends TesseraError {
   readonly errorCode: ErrorCode;
   readonly httpStatus: number;
+  /** For 429: when the client may retry, ms (sent as `Retry-After`, whole seconds rounded up). */
+  retryAfterMs: number | undefined;
   constructor(errorCode: ErrorCode, message: string, httpStatus: number = ERROR_STATUS[errorCode]) {
     super(message, `ERR_HTTP_${errorCode}`);
     this.errorCode = errorCode;
@@ -40,7 +42,12 @@ export class ApiError extends TesseraError {
 export function apiErrorOf(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
   const auth = httpAuthError(error);
-  if (auth !== undefined) return new ApiError(auth, error instanceof Error ? error.message : String(error));
+  if (auth !== undefined) {
+    const apiError = new ApiError(auth, error instanceof Error ? error.message : String(error));
+    const retryAfterMs = (error as { retryAfterMs?: unknown }).retryAfterMs;
+    if (typeof retryAfterMs === 'number') apiError.retryAfterMs = retryAfterMs;
+    return apiError;
+  }
   const name = error instanceof Error ? error.name : '';
   const message = error instanceof Error ? error.message : String(error);
   switch (name) {

@@ -48,6 +48,9 @@ function send(response: ServerResponse, status: number, body: unknown): void {
 }
 
 function sendError(response: ServerResponse, error: ApiError): void {
+  if (error.retryAfterMs !== undefined) {
+    response.setHeader('retry-after', String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))));
+  }
   send(response, error.httpStatus, { status: 'error', error_code: error.errorCode, message: error.message });
 }
 
