@@ -464,5 +464,8 @@ function clusterJobsOf(rows: readonly PeerRow[]): ClusterJob[] {
 }
 
 function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  if (err instanceof Error) return err.message;
+  // A WebSocket dial fails with a bare DOM Event, whose String() is "[object Event]".
+  if (typeof Event !== 'undefined' && err instanceof Event) return `${err.type} event from the connection`;
+  return String(err);
 }

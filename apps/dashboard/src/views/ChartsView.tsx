@@ -133,7 +133,7 @@ export function ChartsView({ snapshot }: { snapshot: Snapshot }) {
                 peer={peer}
                 stale={cutOff || peer.stale}
                 self={peer.id === snapshot.selfId}
-                nowMs={charts.nowMs}
+                nowMs={snapshot.nowMs}
               />
             ))}
           </tbody>

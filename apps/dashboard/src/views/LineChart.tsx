@@ -4,6 +4,8 @@
  * on colour vision; stale lines are drawn faded and dotted.
  */
 
+import { formatTick, niceCeiling } from '../chart-scale.ts';
+
 /** One line: points as [time ms, value]; null values break the line. */
 export interface ChartLine {
   readonly id: string;
@@ -18,20 +20,6 @@ export interface ChartLine {
 const WIDTH = 560;
 const HEIGHT = 170;
 const PAD = { left: 48, right: 12, top: 10, bottom: 22 };
-
-/** The smallest 1, 2 or 5 × 10^n at or above `x` (at least `floor`). */
-export function niceCeiling(x: number, floor = 1): number {
-  const target = Math.max(x, floor);
-  const power = 10 ** Math.floor(Math.log10(target));
-  for (const step of [1, 2, 5, 10]) if (step * power >= target) return step * power;
-  return 10 * power;
-}
-
-function formatTick(value: number): string {
-  if (value >= 10_000) return `${Math.round(value / 1000)}k`;
-  if (value >= 1000) return `${(value / 1000).toFixed(1)}k`;
-  return Number.isInteger(value) ? String(value) : value.toFixed(1);
-}
 
 export function LineChart({
   title,
