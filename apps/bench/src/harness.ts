@@ -41,7 +41,7 @@ export interface Measurement {
 }
 
 /** Defaults every measurement uses unless its options say otherwise; main.ts sets them from flags. */
-export const defaults: { durationMs: number; warmupMs: number; basis: 'wall' | 'cpu' } = {
+export const defaults: { durationMs: number; warmupMs: number; basis: 'wall' | 'cpu'; keys?: number } = {
   durationMs: 1000,
   warmupMs: 250,
   /** What ratios and goals use: wall-clock ops/s, or ops per CPU-second of the measuring thread. */

@@ -20,8 +20,9 @@ function availableSuites(): string[] {
 
 function usage(): string {
   return [
-    'usage: npm run bench -- <suite>... [--duration-ms N] [--warmup-ms N] [--cpu]',
+    'usage: npm run bench -- <suite>... [--duration-ms N] [--warmup-ms N] [--cpu] [--keys N]',
     '  --cpu: ratios and goals use ops per CPU-second of the measuring thread (for a shared, busy machine)',
+    '  --keys N: keys preloaded by suites that size a data set (migration: default 100000)',
     `suites: ${availableSuites().join(', ')}, all`,
   ].join('\n');
 }
@@ -42,6 +43,7 @@ async function main(argv: string[]): Promise<void> {
     if (arg === '--duration-ms') defaults.durationMs = positiveInt(arg, argv[++i]);
     else if (arg === '--warmup-ms') defaults.warmupMs = positiveInt(arg, argv[++i]);
     else if (arg === '--cpu') defaults.basis = 'cpu';
+    else if (arg === '--keys') defaults.keys = positiveInt(arg, argv[++i]);
     else if (arg === '--help' || arg === '-h') {
       console.log(usage());
       return;

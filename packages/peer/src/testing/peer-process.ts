@@ -8,9 +8,12 @@
  */
 import { createInterface } from 'node:readline';
 import type { CoordinatorTiming } from '@tessera/coordinator';
+import { encodeValue, keyPrefix, keySlot } from '@tessera/core';
+import { decodeReply, encodeRequest, mint, opsPerFrameMax, type ReplicaOp } from '@tessera/replication';
 import { StaticPlacement } from '@tessera/replication/testing';
 import { openMemoryStore, type Store } from '@tessera/storage';
 import { openFsStore } from '@tessera/storage-fs';
+import { kvRecordKey } from '../data.ts';
 import { createPeer } from '../index.ts';
 import type { PeerReplicationOptions } from '../peer.ts';
 import type { PeerSlotMapOptions } from '../peer-slot-map.ts';
@@ -99,6 +102,105 @@ interface DataCommand {
   };
   /** `job`: a job record this peer creates (running) and sets to `done` of `total`. */
   readonly job?: { readonly kind: string; readonly total: number; readonly done: number };
+  /** `bulkLoad`: keys `<prefix><i>` for i in [from, from + count), each value `valueBytes` bytes. */
+  readonly bulk?: {
+    readonly prefix: string;
+    readonly from: number;
+    readonly count: number;
+    readonly valueBytes: number;
+  };
+  /** `jobs`: only jobs of this kind. */
+  readonly kind?: string;
+}
+
+/** Apply frames in flight per owner during `bulkLoad`: enough to keep each owner's store batches full. */
+const bulkFramesInFlightPerOwner = 4;
+/** Tries per apply frame during `bulkLoad`. */
+const bulkSendAttemptsMax = 5;
+
+/**
+ * Loads keys straight into every owner's replica, far faster than quorum
+ * puts: this peer mints each record as a put's coordinating owner would
+ * (its actor, a fresh Lamport tick as stamp and dot) and sends full frames
+ * of replication `apply` ops to each of the key's first N owners (itself
+ * through the local path). Used by benchmarks to preload a cluster.
+ */
+async function bulkLoad(
+  spec: NonNullable<DataCommand['bulk']>,
+): Promise<{ records: number; frames: number }> {
+  const { replicator, replicaTransport } = peer;
+  const n = config.replication?.defaults?.replicationFactor ?? 3;
+  const value = encodeValue(new Uint8Array(spec.valueBytes).map((_, i) => (i * 31) & 0xff));
+  const queues = new Map<string, ReplicaOp[]>();
+  const inFlight = new Map<string, Set<Promise<void>>>();
+  let frames = 0;
+  const send = async (owner: string, ops: ReplicaOp[]) => {
+    const frame = encodeRequest(replicator.clock.tick(), ops);
+    let bytes: Uint8Array | undefined;
+    // Applies merge, so a frame resent after a lost reply changes nothing; a loaded machine drops a stream now and then.
+    for (let attempt = 1; bytes === undefined; attempt++) {
+      try {
+        bytes =
+          owner === peer.id
+            ? await replicaTransport.requestLocal(frame)
+            : await replicaTransport.request(owner, frame, { timeoutMs: 60_000 });
+      } catch (error) {
+        if (attempt >= bulkSendAttemptsMax)
+          throw new Error(
+            `apply frame to ${owner} failed ${attempt} times: ${String(error)} (${String((error as Error).cause)})`,
+            { cause: error },
+          );
+        await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+      }
+    }
+    const reply = decodeReply(bytes, ops.length);
+    if ('error' in reply) throw new Error(`${owner} refused an apply frame: ${reply.error.code}`);
+    replicator.clock.receive(reply.clock);
+    for (const result of reply.results) {
+      if ((result as { ok?: unknown }).ok !== true)
+        throw new Error(`${owner} refused an apply: ${JSON.stringify(result)}`);
+    }
+    frames += 1;
+  };
+  const flush = async (owner: string) => {
+    const ops = queues.get(owner);
+    if (ops === undefined || ops.length === 0) return;
+    queues.set(owner, []);
+    const pending = inFlight.get(owner) ?? new Set<Promise<void>>();
+    inFlight.set(owner, pending);
+    while (pending.size >= bulkFramesInFlightPerOwner) await Promise.race(pending);
+    const task = send(owner, ops).finally(() => pending.delete(task));
+    pending.add(task);
+    // A failed frame rejects here on the next race or at the final wait.
+    task.catch(() => undefined);
+  };
+  const encoder = new TextEncoder();
+  for (let i = spec.from; i < spec.from + spec.count; i++) {
+    const userKey = encoder.encode(`${spec.prefix}${i}`);
+    const key = kvRecordKey(userKey);
+    const slot = keySlot(userKey);
+    const { record } = mint([], {
+      actor: replicator.actor,
+      clock: replicator.clock.tick(),
+      payload: { bytes: value, mintedMs: Date.now() },
+    });
+    for (const owner of peer.placement.lookup(slot).owners.slice(0, n)) {
+      const ops = queues.get(owner) ?? [];
+      queues.set(owner, ops);
+      ops.push({ op: 'apply', key, slot, record });
+      if (ops.length >= opsPerFrameMax) await flush(owner);
+    }
+  }
+  for (const owner of [...queues.keys()]) await flush(owner);
+  for (const pending of inFlight.values()) await Promise.all(pending);
+  return { records: spec.count, frames };
+}
+
+/** Records this peer's replica holds: entries of its slot index (one per record key). */
+async function replicaRecordCount(): Promise<number> {
+  let count = 0;
+  for await (const _ of storage.scan({ prefix: keyPrefix('S', ['repl.slot']) })) count += 1;
+  return count;
 }
 
 /** Benchmark keys are per process and client, so processes never write the same key. */
@@ -178,6 +280,15 @@ async function runData(command: DataCommand): Promise<unknown> {
       const { kind, total, done } = command.job;
       const job = await peer.coordinator.jobs.create({ kind, total, slots: [[0, 99]], status: 'running' });
       return await peer.coordinator.jobs.update(job.id, { done });
+    }
+    case 'bulkLoad':
+      if (command.bulk === undefined) throw new Error('bulkLoad needs a spec');
+      return await bulkLoad(command.bulk);
+    case 'recordCount':
+      return await replicaRecordCount();
+    case 'jobs': {
+      const jobs = await peer.coordinator.jobs.list();
+      return command.kind === undefined ? jobs : jobs.filter((job) => job.kind === command.kind);
     }
     default:
       throw new Error(`unknown command ${command.cmd}`);
