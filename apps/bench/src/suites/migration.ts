@@ -24,6 +24,7 @@
  * other. The ratio is what the protocol costs over moving the bytes.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Job } from '@tessera/coordinator';
@@ -52,6 +53,19 @@ const phaseTimeoutMs = 15 * 60_000;
 interface SlotMapView {
   readonly epoch: number;
   readonly owners: string[];
+  readonly stats: unknown;
+}
+
+/** A TCP port free right now on loopback (the OS picks it; a peer listens on it moments later). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 function rateOf(name: string, ops: number, elapsedMs: number): Measurement {
@@ -67,9 +81,16 @@ const progress = (what: string) => console.error(`  [${seconds(performance.now()
 /** Waits until every process has committed one epoch whose owners are exactly `ids`; resolves with it. */
 async function waitForMap(processes: readonly PeerProcess[], ids: readonly string[]): Promise<number> {
   const wanted = JSON.stringify([...ids].sort());
+  let reportedMs = performance.now();
   return waitFor(
     async () => {
       const views = await Promise.all(processes.map((p) => p.call<SlotMapView>({ cmd: 'slotMap' })));
+      if (performance.now() - reportedMs > 30_000) {
+        reportedMs = performance.now();
+        progress(
+          `still waiting for the map; views ${JSON.stringify(views.map((v) => ({ ...v, owners: v.owners.map((o) => o.slice(-6)) })))}`,
+        );
+      }
       const epoch = views[0]?.epoch ?? 0;
       if (epoch === 0 || !views.every((v) => v.epoch === epoch && JSON.stringify(v.owners) === wanted))
         return false;
@@ -152,10 +173,11 @@ export async function run(): Promise<void> {
   const dirs: string[] = [];
   const processes: PeerProcess[] = [];
   const cluster = `bench-migration-${process.pid}`;
-  const configOf = (dataDir: string, bootstrap: string[]): PeerProcessConfig => ({
+  const configOf = (dataDir: string, bootstrap: string[], listen?: string[]): PeerProcessConfig => ({
     cluster,
     dataDir,
     bootstrap,
+    ...(listen === undefined ? {} : { listen }),
     timing: testTiming,
     replication: testReplication,
     slotMap: testSlotMap,
@@ -169,14 +191,24 @@ export async function run(): Promise<void> {
     const baseline = await rawCopy(keys, dirs);
     progress('raw copy measured');
 
+    // All three start at once, each knowing the others' addresses: started one by one on a loaded
+    // machine, the first proposes a map of itself alone long before the others are up.
     const firstDirs: string[] = [];
+    const ports = await Promise.all([0, 1, 2].map(() => freePort()));
+    const addressOf = (port: number) => `/ip4/127.0.0.1/tcp/${port}`;
     for (let p = 0; p < 3; p++) {
       const dataDir = await mkdtemp(join(tmpdir(), 'tessera-bench-mig-'));
       dirs.push(dataDir);
       firstDirs.push(dataDir);
-      const bootstrap = processes[0]?.multiaddrs.filter((a) => !a.includes('/ws')) ?? [];
-      await spawnOwner(dataDir, bootstrap);
     }
+    const started = await Promise.all(
+      ports.map((port, p) =>
+        spawnPeerProcess(
+          configOf(firstDirs[p]!, ports.filter((other) => other !== port).map(addressOf), [addressOf(port)]),
+        ),
+      ),
+    );
+    processes.push(...started);
     const seed = processes[0]!.multiaddrs.filter((a) => !a.includes('/ws'));
     const firstIds = processes.map((p) => p.id);
     progress('three owners started');
