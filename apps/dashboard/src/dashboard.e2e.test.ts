@@ -31,12 +31,14 @@ const timing: Partial<CoordinatorTiming> = {
 // all three owners (slow to spawn on a loaded machine) and this tab have joined first. A peer that joins
 // after a commit does not learn the committed map yet (the slot-map messages published before it joined
 // do not reach it), so the owners and the tab must all see the first commit live.
-const slotMap = { timing: { settleMs: 15_000, checkPeriodMs: 30_000 } };
+// 30 s, not 15: at load average 20+ the second and third owner processes took over 15 s to join, and A
+// committed a map of itself alone that they never learned (seen with the diagnostics below).
+const slotMap = { timing: { settleMs: 30_000, checkPeriodMs: 30_000 } };
 // Bounds for polling and setup: generous, because the machine running the test may be loaded.
 const waitMs = 30_000;
 const setupMs = 120_000;
 // The first map needs the settle time plus a PREPARE/ACK/COMMIT round among processes on a loaded machine.
-const slotMapWaitMs = 90_000;
+const slotMapWaitMs = 120_000;
 const testMs = 360_000;
 
 let workDir: string;
