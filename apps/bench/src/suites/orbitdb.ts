@@ -33,7 +33,10 @@ import { LevelBlockstore } from 'blockstore-level';
 import { createHelia } from 'helia';
 import { createLibp2p } from 'libp2p';
 
-const writes = 2000;
+/** The issue's workload is 2000 writes; `ORBITDB_BENCH_WRITES` shrinks it on a loaded machine. */
+const writes = Number(process.env.ORBITDB_BENCH_WRITES ?? 2000);
+if (!Number.isSafeInteger(writes) || writes < 2)
+  throw new RangeError('ORBITDB_BENCH_WRITES must be an integer >= 2');
 const clients = 32;
 /** Read phase length per system (OrbitDB reads of older keys are slow: a few per second). */
 const readPhaseMs = 5000;

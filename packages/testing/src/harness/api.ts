@@ -37,9 +37,10 @@ export interface HarnessApi {
   takeArrivals(): ArrivedWrite[];
   /**
    * Writes `count` keys `<prefix><i>` one after the other (each awaited) and returns when each started,
-   * on the same clock as `ArrivedWrite.atMs`; for propagation benchmarks.
+   * on the same clock as `ArrivedWrite.atMs`; for propagation benchmarks. `gapMs` between writes
+   * (open loop at a fixed rate) keeps a backlog from turning latency into queueing time.
    */
-  timedPuts(prefix: string, count: number, options?: DataWriteOptions): Promise<TimedPut[]>;
+  timedPuts(prefix: string, count: number, options?: DataWriteOptions, gapMs?: number): Promise<TimedPut[]>;
   stop(): Promise<void>;
 }
 

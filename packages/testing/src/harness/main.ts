@@ -73,7 +73,7 @@ const api: HarnessApi = {
     arrivals = [];
     return taken;
   },
-  async timedPuts(prefix, count, options) {
+  async timedPuts(prefix, count, options, gapMs = 0) {
     const { peer } = started();
     const puts = [];
     for (let i = 0; i < count; i++) {
@@ -81,6 +81,7 @@ const api: HarnessApi = {
       const startMs = performance.timeOrigin + performance.now();
       await peer.put(key, i, options);
       puts.push({ key, startMs, ackMs: performance.timeOrigin + performance.now() });
+      if (gapMs > 0) await new Promise((resolve) => setTimeout(resolve, gapMs));
     }
     return puts;
   },
