@@ -116,4 +116,5 @@ it('starts three peers that see each other as up, and stops every process on SIG
   expect(await exited).toBe(0);
   expect(stderr).toContain('start: stopped');
   expect(pids.filter(alive)).toEqual([]);
-});
+  // Above the waits inside (membership up to 60 s, slot map up to 90 s per peer): the 60 s default cut it under load.
+}, 300_000);
