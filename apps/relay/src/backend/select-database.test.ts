@@ -60,11 +60,9 @@ async function holders(key: Uint8Array): Promise<string[]> {
 describe(`SELECT maps onto databases (seed ${seed})`, () => {
   it('a key set in db 1 is not visible in db 0, and db 1 is written to the N owners of its D record', async () => {
     // What `peer.database(1).setOptions({ replicationFactor: 5 })` stores.
-    await cluster
-      .at('peer-2')
-      .put(encodeKey('D', [1]), encodeValue({ v: 1, o: { replicationFactor: 5 } }), {
-        routingKey: META_ROUTING_KEY,
-      });
+    await cluster.at('peer-2').put(encodeKey('D', [1]), encodeValue({ v: 1, o: { replicationFactor: 5 } }), {
+      routingKey: META_ROUTING_KEY,
+    });
     const redis = new Redis({
       port: server.port,
       host: '127.0.0.1',
