@@ -87,13 +87,11 @@ describe('replication over libp2p: three owners, N=3 W=2 R=2', () => {
     expect((await b.get('same', { database: 'app' })).value).toBe('db app');
 
     // Documents over the same peers: written through an owner, found by index through the client.
-    const users = await a
-      .database('shop')
-      .collection('users', {
-        fields: { id: 'string', city: 'string' },
-        primaryKey: 'id',
-        indexes: { byCity: ['city'] },
-      });
+    const users = await a.database('shop').collection('users', {
+      fields: { id: 'string', city: 'string' },
+      primaryKey: 'id',
+      indexes: { byCity: ['city'] },
+    });
     for (let i = 0; i < 12; i++) await users.insert({ id: `u${i}`, city: i % 3 === 0 ? 'Oslo' : 'Lima' });
     await expect(users.insert({ id: 'bad', city: 7 })).rejects.toMatchObject({
       name: 'SchemaViolationError',
