@@ -233,7 +233,13 @@ export function createSlotMap(options: SlotMapOptions): SlotMapService {
   /** This peer's own open proposal. */
   let mine: { proposal: Proposal; timer: TimerHandle; jobId: string | null; acked: number } | null = null;
   /** The proposal this peer is preparing or has acked, and until when it holds. */
-  let hold: { id: ProposalId; untilMs: number; controller: AbortController } | null = null;
+  let hold: {
+    id: ProposalId;
+    untilMs: number;
+    controller: AbortController;
+    /** Set when the membership view saw the proposer go down after the hold began. */
+    proposerWentDown: boolean;
+  } | null = null;
   /** Proposals this peer has already answered. */
   const answered = new Set<string>();
   /** Peers this peer finished a catch-up round with since `start`, and failed rounds per peer. */
@@ -432,8 +438,10 @@ export function createSlotMap(options: SlotMapOptions): SlotMapService {
         timers.now() >= hold.untilMs ||
         !held ||
         !sameId(held.base, head.proposal) ||
-        // A proposer seen down will not end its proposal: waiting out ackHoldMs only delays the next.
-        (hold.id[1] !== me && members.get(hold.id[1])?.status === 'down'))
+        // A proposer seen going down will not end its proposal: waiting out ackHoldMs only delays
+        // the next. (A transition, not the status: a joiner's view starts with members it has not
+        // heard from yet as down.)
+        hold.proposerWentDown)
     ) {
       hold.controller.abort();
       hold = null;
@@ -474,7 +482,7 @@ export function createSlotMap(options: SlotMapOptions): SlotMapService {
     if (!best || hold) return;
     const chosen = best;
     const controller = new AbortController();
-    hold = { id: chosen.id, untilMs: timers.now() + timing.ackHoldMs, controller };
+    hold = { id: chosen.id, untilMs: timers.now() + timing.ackHoldMs, controller, proposerWentDown: false };
     schedule(() => void queue.run(react), timing.ackHoldMs);
     answered.add(proposalKey(chosen.id));
     const change: PendingChange = {
@@ -718,10 +726,20 @@ export function createSlotMap(options: SlotMapOptions): SlotMapService {
       startedMs = timers.now();
       unsubscribe = [
         coordinator.on('message', onMessage),
-        coordinator.on('member', ({ member }) => {
+        coordinator.on('member', ({ member, previous }) => {
           requestCheck(timing.settleMs);
           // A held proposal whose proposer went down is released by `answer`.
-          if (hold !== null && member.id === hold.id[1] && member.status === 'down') void queue.run(react);
+          if (
+            hold !== null &&
+            hold.id[1] !== me &&
+            member.id === hold.id[1] &&
+            member.status === 'down' &&
+            previous !== null &&
+            previous.status !== 'down'
+          ) {
+            hold.proposerWentDown = true;
+            void queue.run(react);
+          }
         }),
         coordinator.on('synced', ({ peer }) => synced.add(peer)),
       ];

@@ -197,13 +197,14 @@ describe('the slot map inside every peer', () => {
     const fixedMoved = fixed.filter((key) => ownersOfSlot(map, slotOfKey(key)).includes(joiner.id));
     expect(fixedMoved.length).toBeGreaterThan(0);
     for (const key of fixedMoved) expect(heldAtAck.get(key)).toBe(`value of ${key}`);
-    // The joiner copied its slots before acking, recorded as a finished job (the first; a catch-up follows).
+    // The joiner copied its slots before acking, recorded as a finished job (a round that aborted
+    // under load leaves a cancelled one before it; a catch-up copy follows the commit).
     const jobs = (await joiner.coordinator.jobs.list())
-      .filter((job) => job.kind === SLOT_COPY_JOB_KIND)
+      .filter((job) => job.kind === SLOT_COPY_JOB_KIND && job.status === 'done')
       .sort((x, y) => x.createdMs - y.createdMs);
     expect(jobs.length).toBeGreaterThan(0);
-    expect(jobs[0]).toMatchObject({ status: 'done' });
     expect(jobs[0]!.progress.done).toBe(jobs[0]!.progress.total);
+    expect(jobs[0]!.progress.total).toBeGreaterThan(0);
 
     const ackedAtCommit = history.acknowledgedWrites;
     await waitFor(() => history.acknowledgedWrites >= ackedAtCommit + 60, {
