@@ -87,9 +87,18 @@ async function waitForMap(processes: readonly PeerProcess[], ids: readonly strin
       const views = await Promise.all(processes.map((p) => p.call<SlotMapView>({ cmd: 'slotMap' })));
       if (performance.now() - reportedMs > 30_000) {
         reportedMs = performance.now();
-        progress(
-          `still waiting for the map; views ${JSON.stringify(views.map((v) => ({ ...v, owners: v.owners.map((o) => o.slice(-6)) })))}`,
+        const jobs = await Promise.all(
+          processes.map((p) => p.call<Job[]>({ cmd: 'jobs', kind: 'slotcopy' })),
         );
+        const brief = views.map((v, i) => ({
+          epoch: v.epoch,
+          owners: v.owners.map((o) => o.slice(-6)),
+          stats: v.stats,
+          slotcopy: jobs[i]!.map(
+            (j) => `${j.status} ${j.progress.done}/${j.progress.total} ${seconds(j.updatedMs - j.createdMs)}`,
+          ),
+        }));
+        progress(`still waiting for the map; views ${JSON.stringify(brief)}`);
       }
       const epoch = views[0]?.epoch ?? 0;
       if (epoch === 0 || !views.every((v) => v.epoch === epoch && JSON.stringify(v.owners) === wanted))
