@@ -1,5 +1,5 @@
 /** A browser owner reloads its page and still has its data, read from its own IndexedDB. */
-import { expect, test } from '@tessera/testing';
+import { expect, test, waitFor } from '@tessera/testing';
 
 test.use({ tesseraOptions: { nodes: 1, browsers: 0, replicationFactor: 2 } });
 
@@ -11,8 +11,15 @@ test('a browser owner keeps its id and data across a reload (IndexedDB)', async 
   expect(tessera.owners).toEqual([node.id, owner.id]);
 
   const keys = Array.from({ length: 5 }, (_, i) => `note:${i}:${crypto.randomUUID()}`);
-  // `all`: acknowledged only once both owners, the page included, have it durably.
-  for (const [i, key] of keys.entries()) await owner.put(key, { text: `note ${i}` }, { consistency: 'all' });
+  // `all`: acknowledged only once both owners, the page included, have it durably. A write that times out
+  // on a loaded machine is retried under the same idempotency key until acknowledged.
+  for (const [i, key] of keys.entries()) {
+    const idempotencyKey = crypto.randomUUID();
+    await waitFor(
+      () => owner.put(key, { text: `note ${i}` }, { consistency: 'all', idempotencyKey }).then(() => true),
+      { timeoutMs: 60_000, intervalMs: 500, what: `write ${i} acknowledged by both owners` },
+    );
+  }
   const idBefore = owner.id;
 
   await tessera.reload(owner);

@@ -63,6 +63,9 @@ export const CLUSTER_OPTIONS_DEFAULT: ClusterOptions = {
 
 const short = (id: string | undefined): string => id?.slice(-6) ?? '?';
 
+/** How long a replica request may take before the owner counts as not acknowledging. */
+export const REPLICA_REQUEST_TIMEOUT_MS = 10_000;
+
 /** Bounds of polling waits: generous, because a loaded CI machine is slow, never a timing claim. */
 export const CLUSTER_WAIT_MS_DEFAULT = 90_000;
 
@@ -168,6 +171,8 @@ export class TesseraCluster {
     return {
       ...testReplication,
       defaults: { replicationFactor: this.options.replicationFactor, consistency: 'quorum' as const },
+      // Replica requests may wait long on a loaded machine before counting an owner as not acknowledging.
+      limits: { requestTimeoutMs: REPLICA_REQUEST_TIMEOUT_MS, repairTimeoutMs: 30_000 },
     };
   }
 

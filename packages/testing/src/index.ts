@@ -13,6 +13,7 @@ export {
   type ClusterOptions,
   type ConvergeOptions,
   E2E_TIMING,
+  REPLICA_REQUEST_TIMEOUT_MS,
   TesseraCluster,
 } from './cluster.ts';
 export { WriteQueueFullError } from './errors.ts';
