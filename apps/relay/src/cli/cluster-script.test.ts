@@ -102,13 +102,29 @@ it('starts three peers that see each other as up, and stops every process on SIG
   }
   const cli = (i: number, args: string[]) =>
     execFileSync('redis-cli', ['-p', String(started.peers[i]!.resp.port), ...args]).toString();
+  // A map is not yet writable: each peer's first request to an owner opens its replication stream,
+  // which overran the request timeout under full-suite load. Ready = a quorum write through each peer.
+  for (let i = 0; i < 3; i++) {
+    await waitFor(() => cli(i, ['SET', `npm:ready:${i}`, '1']) === 'OK\n', {
+      what: `a quorum write through peer ${i + 1}`,
+      timeoutMs: 90_000,
+      intervalMs: 500,
+    });
+  }
   expect(cli(0, ['SET', 'npm:k', 'from peer 1'])).toBe('OK\n');
   expect(cli(1, ['GET', 'npm:k'])).toBe('from peer 1\n');
   expect(cli(2, ['GET', 'npm:k'])).toBe('from peer 1\n');
   expect(cli(2, ['-c', 'SET', 'npm:c', 'cluster mode'])).toBe('OK\n');
   expect(cli(0, ['GET', 'npm:c'])).toBe('cluster mode\n');
   // CLUSTER NODES names all three RESP servers (each peer published its endpoint).
-  const nodes = cli(1, ['CLUSTER', 'NODES']);
+  // Endpoints travel as coordinator messages: wait (bounded) until peer 2 has heard all three.
+  const nodes = await waitFor(
+    () => {
+      const text = cli(1, ['CLUSTER', 'NODES']);
+      return started.peers.every((peer) => text.includes(`:${peer.resp.port}@`)) ? text : undefined;
+    },
+    { what: 'CLUSTER NODES naming all three RESP servers', timeoutMs: 60_000, intervalMs: 500 },
+  );
   for (const peer of started.peers) expect(nodes).toContain(`:${peer.resp.port}@`);
 
   const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
@@ -116,5 +132,5 @@ it('starts three peers that see each other as up, and stops every process on SIG
   expect(await exited).toBe(0);
   expect(stderr).toContain('start: stopped');
   expect(pids.filter(alive)).toEqual([]);
-  // Above the waits inside (membership up to 60 s, slot map up to 90 s per peer): the 60 s default cut it under load.
-}, 300_000);
+  // Above the waits inside (membership, slot map, first writes): the 60 s default cut it under load.
+}, 420_000);
