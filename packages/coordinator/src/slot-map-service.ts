@@ -644,14 +644,20 @@ export function createSlotMap(options: SlotMapOptions): SlotMapService {
 
   const check = async () => {
     if (!running || !auto || mine || !designated()) return;
-    // A joining peer that has heard from nobody yet would commit a map of its own.
-    if (
-      head.map.epoch === 0 &&
-      expectPeers &&
-      synced.size === 0 &&
-      timers.now() - startedMs < timing.joinWaitMs
-    )
-      return;
+    // A joining peer that has caught up with nobody yet would commit a map of its own, which the
+    // fold may then prefer over the cluster's (it has the higher clock). While it sees other owners
+    // it keeps trying to catch up with them, however often that fails; alone, it waits joinWaitMs.
+    if (head.map.epoch === 0 && expectPeers && synced.size === 0) {
+      const others = coordinator
+        .members()
+        .filter((m) => m.id !== me && m.role === 'owner' && m.liveness === 'alive')
+        .map((m) => m.id);
+      if (others.length > 0) {
+        void catchUp(others);
+        return;
+      }
+      if (timers.now() - startedMs < timing.joinWaitMs) return;
+    }
     const behind = unsyncedOwners();
     if (behind.length > 0) {
       void catchUp(behind);
