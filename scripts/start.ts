@@ -257,8 +257,8 @@ try {
         '',
         'Replicated: SET/GET/DEL/EXISTS/TTL over RESP and the HTTP key-value API, through any peer',
         '(quorum reads and writes; slot owners from the coordinator slot map). A SET on one peer is',
-        'read on any other. Refused on RESP for now, with an error: SET NX/XX/GET, INCR/DECR,',
-        'multi-key MSET, KEYS/SCAN, DBSIZE. CLUSTER SLOTS follows the slot map (redis-cli -c works).',
+        'read on any other. SET NX/XX/GET and INCR/DECR run at the key\'s primary; MSET writes key by',
+        'key; KEYS/SCAN/DBSIZE walk the cluster. CLUSTER SLOTS follows the slot map (redis-cli -c works).',
       );
     }
     lines.push(
