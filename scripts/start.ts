@@ -257,7 +257,7 @@ try {
         '',
         'Replicated: SET/GET/DEL/EXISTS/TTL over RESP and the HTTP key-value API, through any peer',
         '(quorum reads and writes; slot owners from the coordinator slot map). A SET on one peer is',
-        'read on any other. SET NX/XX/GET and INCR/DECR run at the key\'s primary; MSET writes key by',
+        "read on any other. SET NX/XX/GET and INCR/DECR run at the key's primary; MSET writes key by",
         'key; KEYS/SCAN/DBSIZE walk the cluster. CLUSTER SLOTS follows the slot map (redis-cli -c works).',
       );
     }
