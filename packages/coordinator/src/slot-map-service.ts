@@ -101,6 +101,8 @@ export interface SlotPlacement {
   isUp(peer: PeerIdString): boolean;
   /** Owners of `slot` in the pending map when a change in flight moves it, else null. */
   pending(slot: number): SlotOwnersView | null;
+  /** Changes whenever the committed map (so some `lookup` answer) may have changed. */
+  generation(): number;
 }
 
 export interface SlotMapCommitEvent {
@@ -253,6 +255,8 @@ export function createSlotMap(options: SlotMapOptions): SlotMapService {
   /** Why owners refused this peer's proposals (proposal key -> reason), for the abort reason. */
   const refusals = new Map<string, string>();
   let startedMs = 0;
+  /** Proposal inputs (head, N, eligible owners) last found to assign exactly the committed map. */
+  let matchedInputs: string | null = null;
 
   const schedule = (fn: () => void, delayMs: number): TimerHandle => {
     const handle = timers.setTimeout(() => {
@@ -432,18 +436,23 @@ export function createSlotMap(options: SlotMapOptions): SlotMapService {
     if (coordinator.self().role !== 'owner') return;
     const held = hold ? ledger.proposal(hold.id) : undefined;
     const members = memberMap();
-    if (
-      hold &&
-      (ledger.ended(hold.id) !== null ||
-        timers.now() >= hold.untilMs ||
-        !held ||
-        !sameId(held.base, head.proposal) ||
-        // A proposer seen going down will not end its proposal: waiting out ackHoldMs only delays
-        // the next. (A transition, not the status: a joiner's view starts with members it has not
-        // heard from yet as down.)
-        hold.proposerWentDown)
-    ) {
-      hold.controller.abort();
+    const release = !hold
+      ? null
+      : ledger.ended(hold.id) !== null
+        ? 'ended'
+        : timers.now() >= hold.untilMs
+          ? 'ackHoldMs passed'
+          : !held || !sameId(held.base, head.proposal)
+            ? 'map moved on'
+            : // A proposer seen going down will not end its proposal: waiting out ackHoldMs only
+              // delays the next. (A transition, not the status: a joiner's view starts with members
+              // it has not heard from yet as down.)
+              hold.proposerWentDown
+              ? 'proposer went down'
+              : null;
+    if (hold && release !== null) {
+      logger.debug('slot map: hold released', { proposal: hold.id, why: release });
+      hold.controller.abort(new Error(`hold released: ${release}`));
       hold = null;
     }
     const open = ledger
@@ -544,8 +553,16 @@ export function createSlotMap(options: SlotMapOptions): SlotMapService {
         );
       }
     }
-    const next = assignSlots({ current: head.map, members: eligibleMembers(members), replicas });
-    if (sameAssignment(next, head.map)) return null;
+    const eligible = eligibleMembers(members);
+    // The periodic check lands here every checkPeriodMs; assignment is deterministic, so the same
+    // map, members and N need not be assigned again to learn that nothing moves.
+    const inputs = JSON.stringify([head.proposal, replicas, eligible]);
+    if (inputs === matchedInputs) return null;
+    const next = assignSlots({ current: head.map, members: eligible, replicas });
+    if (sameAssignment(next, head.map)) {
+      matchedInputs = inputs;
+      return null;
+    }
     validateSlotMap(next);
     const proposalInput = {
       epoch: head.map.epoch + 1,
@@ -695,6 +712,7 @@ export function createSlotMap(options: SlotMapOptions): SlotMapService {
   };
 
   const placement: SlotPlacement = {
+    generation: () => counters.committed,
     lookup(slot) {
       const r = rangeOf(head.map, slot);
       return r ? { owners: r.owners, epoch: r.epoch } : { owners: [], epoch: 0 };

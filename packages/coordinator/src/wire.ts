@@ -221,7 +221,8 @@ export function decodeResponse(bytes: Uint8Array, limits: CoordinatorLimits): Ch
   if (!decoded.ok) return decoded;
   const r = decoded.value;
   if (r.kind === 'digest') {
-    if (r.bucketClocks !== DIGEST_BUCKET_CLOCKS) return fail('malformed', 'bucketClocks disagree');
+    if (r.bucketClocks !== DIGEST_BUCKET_CLOCKS)
+      return fail('malformed', `bucketClocks ${String(r.bucketClocks)}, expected ${DIGEST_BUCKET_CLOCKS}`);
     if (!(r.nextBucket === null || isNat(r.nextBucket))) return fail('malformed', 'bad nextBucket');
     if (
       !Array.isArray(r.buckets) ||

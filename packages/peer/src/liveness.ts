@@ -9,6 +9,8 @@ import type { Placement, SlotOwners } from '@tessera/replication';
 /** Where a slot lives; `Placement.lookup` without the liveness half. */
 export interface SlotLookup {
   lookup(slot: number): SlotOwners;
+  /** Changes whenever some `lookup` answer may have changed (see `Placement.generation`). */
+  generation?(): number | undefined;
 }
 
 /** No slot map yet: every slot has no owners, so every read and write is `QuorumNotReachedError`. */
@@ -33,11 +35,13 @@ export class MembershipPlacement implements Placement {
   readonly #selfId: string;
   readonly #down = new Set<string>();
   readonly #unsubscribe: () => void;
-  slots: SlotLookup;
+  #slots: SlotLookup;
+  /** Bumped when `slots` is replaced, so `generation` changes with the lookup itself. */
+  #swaps = 0;
 
   constructor(coordinator: Coordinator, selfId: string, slots: SlotLookup) {
     this.#selfId = selfId;
-    this.slots = slots;
+    this.#slots = slots;
     for (const member of coordinator.members()) this.#update(member);
     this.#unsubscribe = coordinator.on('member', ({ member }) => this.#update(member));
   }
@@ -47,8 +51,23 @@ export class MembershipPlacement implements Placement {
     else this.#down.add(member.id);
   }
 
+  get slots(): SlotLookup {
+    return this.#slots;
+  }
+
+  set slots(slots: SlotLookup) {
+    this.#slots = slots;
+    this.#swaps += 1;
+  }
+
   lookup(slot: number): SlotOwners {
-    return this.slots.lookup(slot);
+    return this.#slots.lookup(slot);
+  }
+
+  generation(): number | undefined {
+    const inner = this.#slots.generation?.();
+    // Swaps are rare; inner generations count commits: both fit exactly in a double.
+    return inner === undefined ? undefined : this.#swaps * 2 ** 32 + inner;
   }
 
   isUp(peer: string): boolean {

@@ -263,7 +263,19 @@ export async function createPeerOn(platform: Platform, options: PeerOptions): Pr
     ...BOOTSTRAP_RETRY_DEFAULT,
     ...options.bootstrapRetry,
   });
-  const multiaddrs = () => node.getMultiaddrs().map((address) => address.toString());
+  // The coordinator compares its addresses every few dozen ms (to announce a new one at once);
+  // libp2p rebuilds the list on each call, so keep it until libp2p says this peer changed.
+  // (At most a second old as well, should some address change not raise that event.)
+  let multiaddrsCache: { list: string[]; atMs: number } | null = null;
+  node.addEventListener('self:peer:update', () => {
+    multiaddrsCache = null;
+  });
+  const multiaddrs = (): string[] => {
+    if (multiaddrsCache === null || Date.now() - multiaddrsCache.atMs >= 1000) {
+      multiaddrsCache = { list: node.getMultiaddrs().map((address) => address.toString()), atMs: Date.now() };
+    }
+    return multiaddrsCache.list;
+  };
   // Ops, quorum failures and latencies ride in this peer's node state (the dashboard's live charts).
   const opStats = new OpStatsRecorder();
   const coordinator = createCoordinator({
@@ -429,7 +441,7 @@ export async function createPeerOn(platform: Platform, options: PeerOptions): Pr
     role,
     cluster: options.cluster,
     get multiaddrs() {
-      return multiaddrs();
+      return [...multiaddrs()];
     },
     members: () => coordinator.members(),
     on: (type, listener) => coordinator.on(type, listener),

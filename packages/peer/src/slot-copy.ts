@@ -205,10 +205,18 @@ export async function copySlots(
 ): Promise<SlotCopyReport> {
   signal.throwIfAborted();
   const owners = ownersBySlot(current);
+  const needed = (slot: number) => {
+    const others = (owners[slot] ?? []).filter((o) => o !== deps.selfId).length;
+    return Math.min(others, deps.sourcesNeeded(owners[slot]?.length ?? 0));
+  };
   const bySource = new Map<string, number[]>();
   for (const slot of slots) {
-    for (const owner of owners[slot] ?? []) {
-      if (owner === deps.selfId || !deps.isUp(owner)) continue;
+    const others = (owners[slot] ?? []).filter((owner) => owner !== deps.selfId);
+    const up = others.filter((owner) => deps.isUp(owner));
+    // Too few owners up in this peer's view: ask the others too rather than fail at once. The view
+    // is advisory, and right after this peer stalled (a long copy, a busy machine) it shows every
+    // peer it has not heard from since as down until their next heartbeat.
+    for (const owner of up.length >= needed(slot) ? up : others) {
       const list = bySource.get(owner) ?? [];
       list.push(slot);
       bySource.set(owner, list);
@@ -220,10 +228,6 @@ export async function copySlots(
   let differing = 0;
   let records = 0;
   let done = 0;
-  const needed = (slot: number) => {
-    const others = (owners[slot] ?? []).filter((o) => o !== deps.selfId).length;
-    return Math.min(others, deps.sourcesNeeded(owners[slot]?.length ?? 0));
-  };
   for (const slot of slots) if (needed(slot) === 0) done += 1;
   onSlotsDone?.(done);
   await Promise.all(
@@ -243,7 +247,7 @@ export async function copySlots(
           return;
         } catch (error) {
           if (signal.aborted) throw error;
-          if (attempt < sourceAttemptsMax && deps.isUp(source)) continue;
+          if (attempt < sourceAttemptsMax) continue;
           failedSources.push(source);
           // The tail of the id is enough to tell owners apart and keeps the reason short (acks carry 200 chars).
           failures.push(`…${source.slice(-6)}: ${String(error)}`);

@@ -80,13 +80,30 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-/** Slots this replica owns for some N (it is among the first replicationFactorMax owners). */
-function ownedSlots(context: ReplicatorContext): number[] {
+/** Slots this replica owns for some N, with their first replicationFactorMax owners. */
+interface Owned {
+  readonly slots: readonly number[];
+  readonly owners: ReadonlyMap<number, readonly PeerId[]>;
+}
+
+/** Per context, the owned slots at one placement generation: walking 16384 slots each pass is not free. */
+const ownedCache = new WeakMap<ReplicatorContext, { generation: number; owned: Owned }>();
+
+function ownedSlots(context: ReplicatorContext): Owned {
+  const generation = context.placement.generation?.();
+  const cached = ownedCache.get(context);
+  if (generation !== undefined && cached?.generation === generation) return cached.owned;
   const slots: number[] = [];
+  const owners = new Map<number, readonly PeerId[]>();
   for (let slot = 0; slot < SLOT_COUNT; slot++) {
-    if (context.slotOwners(slot).slice(0, replicationFactorMax).includes(context.selfId)) slots.push(slot);
+    const first = context.slotOwners(slot).slice(0, replicationFactorMax);
+    if (!first.includes(context.selfId)) continue;
+    slots.push(slot);
+    owners.set(slot, first);
   }
-  return slots;
+  const owned = { slots, owners };
+  if (generation !== undefined) ownedCache.set(context, { generation, owned });
+  return owned;
 }
 
 /**
@@ -96,12 +113,12 @@ function ownedSlots(context: ReplicatorContext): number[] {
  */
 function plan(
   context: ReplicatorContext,
-  slots: readonly number[],
+  owned: Owned,
   digests: ReadonlyMap<number, SlotDigest>,
 ): Map<PeerId, Map<number, number[]>> {
   const byPeer = new Map<PeerId, Map<number, number[]>>();
-  for (const slot of slots) {
-    const owners = context.slotOwners(slot).slice(0, replicationFactorMax);
+  for (const slot of owned.slots) {
+    const owners = owned.owners.get(slot)!;
     const self = owners.indexOf(context.selfId);
     for (const [position, peer] of owners.entries()) {
       if (peer === context.selfId) continue;
@@ -123,9 +140,9 @@ export async function runAntiEntropy(
   context: ReplicatorContext,
   peers?: readonly PeerId[],
 ): Promise<AntiEntropyReport> {
-  const slots = ownedSlots(context);
-  const localDigests = await context.replicaStore.slotDigests(new Set(slots));
-  const byPeer = plan(context, slots, localDigests);
+  const owned = ownedSlots(context);
+  const localDigests = await context.replicaStore.slotDigests(new Set(owned.slots));
+  const byPeer = plan(context, owned, localDigests);
   const counters: Counters = { pulled: 0, pushed: 0, buckets: 0, entries: 0 };
   let compared = 0;
   let differing = 0;

@@ -22,4 +22,10 @@ export interface Placement {
    * written), and a "down" peer is not sent writes (a hint is written at once).
    */
   isUp(peer: PeerId): boolean;
+  /**
+   * A number that changes whenever some `lookup` answer may have changed
+   * (e.g. the slot map's commit count). Optional: without it, background
+   * work (anti-entropy) recomputes which slots this peer owns on every pass.
+   */
+  generation?(): number | undefined;
 }

@@ -53,10 +53,6 @@ const peer = await createPeer({
   ...(config.slotMap === undefined ? {} : { slotMap: config.slotMap }),
 });
 
-peer.network.onRequest(async (data, from) => {
-  out({ event: 'request', from, text: new TextDecoder().decode(data) });
-  return data;
-});
 peer.network.onBroadcast((data, from) =>
   out({ event: 'broadcast', from, text: new TextDecoder().decode(data) }),
 );

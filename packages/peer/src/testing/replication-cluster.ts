@@ -90,6 +90,36 @@ export async function waitForSlotMap(
   });
 }
 
+const t0 = Date.now();
+/** With TESSERA_TRACE=1, test peers print coordinator/slot-map log lines (debugging aid, off by default). */
+function traceLogger(cluster: string) {
+  const line = (level: string) => (message: string, fields?: Record<string, unknown>) =>
+    console.error(
+      `${((Date.now() - t0) / 1000).toFixed(2)} ${cluster} ${level} ${message} ${JSON.stringify(fields ?? {})}`,
+    );
+  return { debug: line('debug'), warn: line('warn') };
+}
+function traceSlotMapMessages(peer: Peer) {
+  peer.on('message', ({ message }) => {
+    if (message.messageType !== 'slotmap') return;
+    const p = message.payload as {
+      epoch?: number;
+      ok?: boolean;
+      reason?: string;
+      proposal?: unknown[];
+      required?: string[];
+    };
+    console.error(
+      `${((Date.now() - t0) / 1000).toFixed(2)} ${peer.id.slice(-4)} got ${message.eventType} from ${message.from.slice(-4)} clock ${message.clock} ${JSON.stringify({ epoch: p.epoch, ok: p.ok, reason: p.reason, proposal: p.proposal?.map((x) => String(x).slice(-4)), required: p.required?.map((x) => x.slice(-4)) })}`,
+    );
+  });
+  peer.slotMap.on('commit', ({ head }) =>
+    console.error(
+      `${((Date.now() - t0) / 1000).toFixed(2)} ${peer.id.slice(-4)} COMMIT epoch ${head.map.epoch}`,
+    ),
+  );
+}
+
 /** Starts an in-process peer on a memory store; `cleanups` gets its stop. */
 export async function startTestPeer(
   cleanups: (() => Promise<void>)[],
@@ -108,7 +138,9 @@ export async function startTestPeer(
     memberDialing: { intervalMs: 500 },
     replication: testReplication,
     slotMap: testSlotMap,
+    ...(process.env.TESSERA_TRACE ? { logger: traceLogger(cluster) } : {}),
   });
+  if (process.env.TESSERA_TRACE) traceSlotMapMessages(peer);
   const aborts: string[] = [];
   abortsSeen.set(peer, aborts);
   peer.slotMap.on('abort', ({ reason }) => {
