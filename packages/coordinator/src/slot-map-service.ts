@@ -530,7 +530,11 @@ export function createSlotMap(options: SlotMapOptions): SlotMapService {
     const inMap = new Set(mapOwners(head.map));
     const eligible = (m: Member) => {
       if (m.role !== 'owner') return false;
-      if (m.id === me) return coordinator.self().status === 'up' || inMap.has(me);
+      if (m.id === me) {
+        // A leaving peer is no owner of the next map, even in its own proposals.
+        const status = coordinator.self().status;
+        return status === 'up' || (inMap.has(me) && status !== 'leaving');
+      }
       if (m.status === 'up' && m.liveness === 'alive') return true;
       return inMap.has(m.id) && (m.status === 'joining' || m.status === 'unreachable');
     };

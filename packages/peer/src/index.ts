@@ -7,6 +7,16 @@ import { createPeerOn, type Peer, type PeerOptions, type Platform } from './peer
 import { createNodeLibp2p } from './platform-node.ts';
 
 export * from './exports.ts';
+export {
+  LEAVE_LINGER_MS_DEFAULT,
+  LEAVE_TIMEOUT_MS_DEFAULT,
+  type LeaveJob,
+  type LeaveOptions,
+  type LeavePhase,
+  type LeaveProgress,
+  type LeaveResult,
+} from './leave.ts';
+export { LeaveAbortedError, type LeaveRefusal, LeaveRefusedError } from './leave-errors.ts';
 export { NODE_LISTEN_DEFAULT } from './platform-node.ts';
 
 const nodePlatform: Platform = { defaultRole: 'owner', createLibp2p: createNodeLibp2p };

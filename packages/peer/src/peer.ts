@@ -45,6 +45,7 @@ import {
 import { DatabaseSettings } from './database-settings.ts';
 import { PeerStoppedError } from './errors.ts';
 import { loadOrCreateIdentity } from './identity.ts';
+import { type LeaveOptions, type LeaveResult, leaveCluster } from './leave.ts';
 import type { TesseraLibp2p } from './libp2p-services.ts';
 import { MembershipPlacement, type SlotLookup, servingMember } from './liveness.ts';
 import { MEMBER_DIALING_DEFAULT, MemberDialer, type MemberDialing } from './member-dialer.ts';
@@ -202,6 +203,13 @@ export interface Peer {
   dial(address: string, options?: { timeoutMs?: number }): Promise<void>;
   /** Stops everything this peer started; the store stays open. Safe to call twice. */
   stop(): Promise<void>;
+  /**
+   * Drains this peer's slots to the other owners (status `leaving`, then a
+   * committed map without it), then stops. Rejects with `LeaveRefusedError`
+   * or `LeaveAbortedError` and keeps serving when it cannot. A second call
+   * while one runs returns the same promise.
+   */
+  leave(options?: LeaveOptions): Promise<LeaveResult>;
 }
 
 export const DIAL_TIMEOUT_MS_DEFAULT = 10_000;
@@ -436,7 +444,8 @@ export async function createPeerOn(platform: Platform, options: PeerOptions): Pr
   memberDialer.start();
 
   let stopping: Promise<void> | undefined;
-  return {
+  let leaving: Promise<LeaveResult> | undefined;
+  const peer: Peer = {
     id: node.peerId.toString(),
     role,
     cluster: options.cluster,
@@ -507,5 +516,16 @@ export async function createPeerOn(platform: Platform, options: PeerOptions): Pr
       })();
       return stopping;
     },
+    leave(leaveOptions) {
+      if (stopping !== undefined) return Promise.reject(new PeerStoppedError());
+      leaving ??= leaveCluster(
+        { coordinator, slotMap: slotMap.service, role, replicationFactor, stop: () => peer.stop() },
+        leaveOptions,
+      ).finally(() => {
+        if (stopping === undefined) leaving = undefined;
+      });
+      return leaving;
+    },
   };
+  return peer;
 }
