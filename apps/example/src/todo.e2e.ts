@@ -40,6 +40,12 @@ const items = (page: Page) =>
     lis.map((li) => ({ title: li.textContent?.trim(), done: li.getAttribute('data-done') === 'true' })),
   );
 
+/** What a tab shows, error line included: printed when a wait gives up. */
+const shown = async (page: Page) => ({
+  items: await items(page),
+  error: await page.getByTestId('error').textContent(),
+});
+
 test('two tabs share a to-do list through Tessera', async ({ tessera, browser }) => {
   const outDir = await mkdtemp(join(tmpdir(), 'tessera-example-'));
   const server = await serveApp(outDir);
@@ -52,6 +58,27 @@ test('two tabs share a to-do list through Tessera', async ({ tessera, browser })
     for (const node of tessera.nodes) query.append('peer', node.wsAddress);
     const [one, two] = await Promise.all(contexts.map((context) => context.newPage()));
     if (one === undefined || two === undefined) throw new Error('two pages expected');
+    for (const [name, page] of [
+      ['one', one],
+      ['two', two],
+    ] as const) {
+      page.on('pageerror', (err) => process.stderr.write(`[tab ${name}] ${err.message}\n`));
+      page.on('console', (message) => {
+        if (message.type() === 'error') process.stderr.write(`[tab ${name}] ${message.text()}\n`);
+      });
+    }
+    // On a wait that gives up, both tabs and every Node owner are shown next to the error.
+    const explain = async (err: Error): Promise<never> => {
+      const nodes = await Promise.all(
+        tessera.nodes.map((node) =>
+          node.get(listKey(list), { consistency: 'one' }).catch((e: Error) => e.message),
+        ),
+      );
+      throw new Error(
+        `${err.message}\ntab one: ${JSON.stringify(await shown(one))}\ntab two: ${JSON.stringify(await shown(two))}\nnodes (one): ${JSON.stringify(nodes)}`,
+        { cause: err },
+      );
+    };
     for (const page of [one, two]) await page.goto(`http://127.0.0.1:${address.port}/?${query}`);
     for (const page of [one, two])
       await expect(page.locator('body[data-ready="true"]')).toBeAttached({ timeout: 60_000 });
@@ -66,10 +93,16 @@ test('two tabs share a to-do list through Tessera', async ({ tessera, browser })
 
     await one.fill('[data-testid="title"]', 'buy milk');
     await one.click('[data-testid="add"]');
-    await expect.poll(() => items(two), { timeout: 60_000 }).toEqual([{ title: 'buy milk', done: false }]);
+    await expect
+      .poll(() => items(two), { timeout: 60_000 })
+      .toEqual([{ title: 'buy milk', done: false }])
+      .catch(explain);
 
     await two.getByRole('checkbox', { name: 'buy milk' }).check();
-    await expect.poll(() => items(one), { timeout: 60_000 }).toEqual([{ title: 'buy milk', done: true }]);
+    await expect
+      .poll(() => items(one), { timeout: 60_000 })
+      .toEqual([{ title: 'buy milk', done: true }])
+      .catch(explain);
 
     // The list is ordinary Tessera data: a Node peer reads it with quorum.
     const read = await tessera.nodes[0]!.get(listKey(list), { consistency: 'quorum' });

@@ -112,9 +112,12 @@ export function checkLeave(deps: LeaveDeps): void {
   const members = coordinator.members();
   const others = members.filter((m) => m.id !== me && serving(m)).length;
   if (others < deps.replicationFactor) {
+    const notServing = members
+      .filter((m) => m.id !== me && m.role === 'owner' && !serving(m))
+      .map((m) => `${m.id.slice(-8)} ${m.status}/${m.liveness}`);
     throw new LeaveRefusedError(
       'replicas',
-      `${others} other owner(s) up, fewer than the ${deps.replicationFactor} copies (N) every slot needs`,
+      `${others} other owner(s) up, fewer than the ${deps.replicationFactor} copies (N) every slot needs${notServing.length > 0 ? ` (not up: ${notServing.join(', ')})` : ''}`,
     );
   }
   const { owners } = mapView(slotMap, me);

@@ -10,14 +10,18 @@ export const MAIN_HELP = `Usage: tessera <command> [options]
 
 Commands:
   start     run a peer (RESP, HTTP API, metrics)        tessera start --help
+  join      start a peer into a running cluster, wait   tessera join --help
+            until the slot map takes it in
+  leave     drain a running peer's slots, then stop it  tessera leave --help
   status    members, slot coverage and jobs of a peer  tessera status --help
   inspect   decode the records in a stopped peer's data dir
   rebalance propose a balanced slot map, wait for it      tessera rebalance --help
   token     issue a capability token or a membership cert  tessera token --help
   help      this text
 
-Joining is \`tessera start --bootstrap …\`, leaving is stopping the peer:
-the slot map follows both on its own.
+\`tessera start --bootstrap …\` joins too, without waiting; stopping a peer
+(SIGTERM) without \`tessera leave\` is a failure to the cluster: its slots
+are re-placed and copied from the owners left.
 `;
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -26,6 +30,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     case 'start':
       // Commands load lazily: `start` pulls in libp2p, which `status` and bad flags do not need.
       return (await import('./start.ts')).runStart(rest, env);
+    case 'join':
+      return (await import('./start.ts')).runStart(rest, env, true);
+    case 'leave':
+      return (await import('./leave.ts')).runLeave(rest, env);
     case 'status':
       return (await import('./status.ts')).runStatus(rest, env);
     case 'inspect':
@@ -42,7 +50,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       return command === undefined ? EXIT_USAGE : 0;
     default:
       throw new UsageError(
-        `unknown command ${JSON.stringify(command)} (commands: start, status, inspect, rebalance, token, help)`,
+        `unknown command ${JSON.stringify(command)} (commands: start, join, leave, status, inspect, rebalance, token, help)`,
       );
   }
 }

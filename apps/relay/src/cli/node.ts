@@ -4,7 +4,7 @@
  * endpoint, started in that order and stopped in reverse.
  */
 import type { Member } from '@tessera/coordinator';
-import { createPeer, type Peer } from '@tessera/peer';
+import { createPeer, type LeaveResult, type Peer } from '@tessera/peer';
 import type { Store } from '@tessera/storage';
 import { openFsStore, StoreLockedError } from '@tessera/storage-fs';
 import { type NodeAuth, nodeAuth } from '../auth/node-auth.ts';
@@ -18,6 +18,7 @@ import { type HttpServer, startHttpServer } from '../http/server.ts';
 import { type RespServer, startRespServer } from '../server/server.ts';
 import { prepareDataDir, type StartConfig } from './config.ts';
 import { UsageError } from './errors.ts';
+import { LeaveControl } from './leave-control.ts';
 import { coordinatorLogger, type Logger } from './logger.ts';
 
 /** What `tessera start` prints (and, with --json, prints as one line). */
@@ -48,6 +49,8 @@ export interface RunningNode {
   readonly peer: Peer;
   readonly summary: StartSummary;
   readonly metrics: PeerMetrics;
+  /** Resolves once `POST /v1/cluster/leave` drained this peer and stopped it (then call `stop`). */
+  readonly left: Promise<LeaveResult>;
   /** Graceful: stop accepting, finish in-flight requests, stop the peer, close the store. Idempotent. */
   stop(): Promise<void>;
 }
@@ -121,6 +124,7 @@ export async function startNode(config: StartConfig, log: Logger): Promise<Runni
     }
 
     const guard = auth.guard;
+    const leave = new LeaveControl(peer);
     const api = new HttpApi({
       records: instrumentRecords(peer.replicator, metrics),
       databases: peer,
@@ -129,6 +133,7 @@ export async function startNode(config: StartConfig, log: Logger): Promise<Runni
         const id = await peer.slotMap.rebalance(options);
         return id === null ? null : `${id[0]}:${id[1]}`;
       },
+      leave: { start: (options) => leave.start(options), state: () => leave.state() },
       ...(guard === undefined
         ? {}
         : {
@@ -173,6 +178,7 @@ export async function startNode(config: StartConfig, log: Logger): Promise<Runni
       peer,
       summary,
       metrics,
+      left: leave.left,
       stop: () => {
         stopping ??= unwind();
         return stopping;

@@ -5,6 +5,7 @@
  */
 import { type FlagSpecs, formatFlags, parseArgs } from './args.ts';
 import { UsageError } from './errors.ts';
+import { bar } from './progress.ts';
 
 export const REBALANCE_FLAGS: FlagSpecs = {
   http: {
@@ -25,9 +26,9 @@ export const REBALANCE_HELP = `Usage: tessera rebalance [options]
 
 Asks a running peer to propose a balanced slot map (each up owner within one
 slot of an even share, minimal movement), then waits for it to commit while
-new owners copy the slots they gain. Joining is \`tessera start --bootstrap …\`
-and leaving is stopping a peer (SIGTERM announces it): the slot map follows
-both on its own; rebalance is for an explicit re-proposal.
+new owners copy the slots they gain. Joining is \`tessera join --bootstrap …\`
+and leaving is \`tessera leave\`: the slot map follows both on its own;
+rebalance is for an explicit re-proposal.
 
 Options:
 ${formatFlags(REBALANCE_FLAGS)}
@@ -36,12 +37,6 @@ ${formatFlags(REBALANCE_FLAGS)}
 interface StatusBody {
   slots: { epoch?: number };
   jobs: { id: string; kind: string; status: string; progress: { done: number; total: number } }[];
-}
-
-function bar(done: number, total: number, width = 20): string {
-  if (total === 0) return `[${'?'.repeat(width)}]`;
-  const filled = Math.round((Math.min(done, total) / total) * width);
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`;
 }
 
 /** Poll period of the status while waiting for the commit. */

@@ -1,6 +1,8 @@
 /** `tessera start`: run a peer until SIGTERM/SIGINT. */
 import { formatFlags } from './args.ts';
 import { resolveStartConfig, START_ENV, START_FLAGS } from './config.ts';
+import { UsageError } from './errors.ts';
+import { followJoin, JOIN_WAIT_MS_DEFAULT } from './join.ts';
 import { createLogger } from './logger.ts';
 import type { StartSummary } from './node.ts';
 
@@ -51,12 +53,36 @@ function humanSummary(s: StartSummary): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Runs `tessera start`; resolves with the exit code once the peer has stopped. */
-export async function runStart(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+export const JOIN_HELP = `Usage: tessera join --bootstrap <multiaddr> --data-dir <path> [options]
+
+\`tessera start\` that waits, printing progress, until the cluster's slot map
+takes the new peer in: the designated proposer proposes a map with it, the
+peer copies the slots it gains (its slotcopy job) and acks, and the map
+commits. It then prints \`joined: …\` (with --json, JSON lines with an
+\`event\` field after the start line) and runs on until SIGTERM/SIGINT, like
+start. Should no map take it in within ${JOIN_WAIT_MS_DEFAULT / 1000} s it says so and runs on.
+(\`tessera start --bootstrap …\` joins the same way without waiting.)
+
+Options: those of tessera start (tessera start --help).
+`;
+
+/**
+ * Runs `tessera start` (or `tessera join`, `join` true: bootstrap required,
+ * waits for the map to take the peer in); resolves with the exit code once
+ * the peer has stopped.
+ */
+export async function runStart(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  join = false,
+): Promise<number> {
   const config = await resolveStartConfig(argv, env);
   if (config.help) {
-    process.stdout.write(START_HELP);
+    process.stdout.write(join ? JOIN_HELP : START_HELP);
     return 0;
+  }
+  if (join && config.bootstrap.length === 0) {
+    throw new UsageError('tessera join needs --bootstrap <multiaddr> (a peer of the running cluster)');
   }
   const log = createLogger(config.logLevel);
   // Loaded after the config is checked: a typo should not wait for libp2p to load.
@@ -67,6 +93,14 @@ export async function runStart(argv: readonly string[], env: NodeJS.ProcessEnv):
   node.peer.on('member', ({ member, previous }) => {
     if (previous?.status !== member.status) log.info({ member: member.id, status: member.status }, 'member');
   });
+  const stopped = new AbortController();
+  if (join) {
+    void followJoin(node.peer, (line) => process.stdout.write(line), {
+      json: config.json,
+      waitMs: JOIN_WAIT_MS_DEFAULT,
+      signal: stopped.signal,
+    }).then((joined) => log.info({ joined }, 'join wait over'));
+  }
   return new Promise<number>((resolve) => {
     let signals = 0;
     const onSignal = (signal: NodeJS.Signals) => {
@@ -76,6 +110,7 @@ export async function runStart(argv: readonly string[], env: NodeJS.ProcessEnv):
         process.exit(130);
       }
       log.info({ signal }, 'shutting down');
+      stopped.abort();
       node.stop().then(
         () => {
           log.info('stopped');
@@ -89,5 +124,20 @@ export async function runStart(argv: readonly string[], env: NodeJS.ProcessEnv):
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    // `tessera leave` (POST /v1/cluster/leave): the peer drained and stopped; the rest follows it.
+    void node.left.then((left) => {
+      log.info({ epoch: left.epoch, owners: left.owners }, 'left the cluster');
+      stopped.abort();
+      node.stop().then(
+        () => {
+          log.info('stopped');
+          resolve(0);
+        },
+        (error: unknown) => {
+          log.error({ err: error }, 'shutdown failed');
+          resolve(1);
+        },
+      );
+    });
   });
 }

@@ -57,6 +57,16 @@ export interface HttpApiOptions {
    * Not offered while `authorize` is set (no admin scope exists yet).
    */
   readonly rebalance?: (options: { replicas?: number; force?: boolean }) => Promise<string | null>;
+  /**
+   * `POST /v1/cluster/leave` starts a drain-and-leave (`start` resolves once
+   * the peer announced `leaving`, rejects with `LeaveRefusedError` when it
+   * may not leave); `GET /v1/cluster/leave` reports it (`state`). Not offered
+   * while `authorize` is set.
+   */
+  readonly leave?: {
+    start(options: { timeoutMs?: number }): Promise<unknown>;
+    state(): unknown;
+  };
 }
 
 /** Default largest body: a 1 MiB value plus its JSON escaping and the other fields. */
@@ -84,6 +94,7 @@ export class HttpApi {
   readonly #status: (() => Promise<unknown>) | undefined;
   readonly #authorize: HttpApiOptions['authorize'];
   readonly #rebalance: HttpApiOptions['rebalance'];
+  readonly #leave: HttpApiOptions['leave'];
   readonly bodyBytesMax: number;
 
   constructor(options: HttpApiOptions) {
@@ -92,6 +103,7 @@ export class HttpApi {
     this.#status = options.status;
     this.#authorize = options.authorize;
     this.#rebalance = options.rebalance;
+    this.#leave = options.leave;
     this.bodyBytesMax = options.bodyBytesMax ?? BODY_BYTES_MAX_DEFAULT;
   }
 
@@ -123,6 +135,13 @@ export class HttpApi {
     }
     if (path === '/v1/cluster/rebalance' && this.#rebalance !== undefined && this.#authorize === undefined) {
       return allow('rebalance', { POST: (r) => this.#rebalanceMap(r) });
+    }
+    if (path === '/v1/cluster/leave' && this.#leave !== undefined && this.#authorize === undefined) {
+      const leave = this.#leave;
+      return allow('leave', {
+        POST: (r) => this.#startLeave(r, leave),
+        GET: async () => ({ status: 200, body: { status: 'success', leave: leave.state() } }),
+      });
     }
     if (path === '/v1/status' && this.#status !== undefined) {
       const status = this.#status;
@@ -157,6 +176,26 @@ export class HttpApi {
       throw error;
     }
     return { status: proposal === null ? 200 : 202, body: { status: 'success', proposal } };
+  }
+
+  async #startLeave(
+    request: IncomingMessage,
+    leave: NonNullable<HttpApiOptions['leave']>,
+  ): Promise<ApiResponse> {
+    const body = await this.#json(request);
+    const timeoutMs = body.timeout_ms;
+    if (timeoutMs !== undefined && !(Number.isSafeInteger(timeoutMs) && (timeoutMs as number) >= 1)) {
+      throw new ApiError('INVALID_REQUEST', 'timeout_ms must be a positive integer');
+    }
+    try {
+      await leave.start(timeoutMs === undefined ? {} : { timeoutMs: timeoutMs as number });
+    } catch (error) {
+      if (error instanceof Error && error.name === 'LeaveRefusedError') {
+        throw new ApiError('LEAVE_REFUSED', error.message);
+      }
+      throw error;
+    }
+    return { status: 202, body: { status: 'success', leave: leave.state() } };
   }
 
   async #createTenant(request: IncomingMessage): Promise<ApiResponse> {

@@ -21,6 +21,8 @@ export const ERROR_STATUS = {
   RATE_LIMIT_EXCEEDED: 429,
   /** Tessera's own: the peer may not propose a slot-map change now (one in flight, no majority of owners). */
   REBALANCE_REFUSED: 409,
+  /** Tessera's own: the peer may not leave now (fewer than N other owners up, no majority of owners in view). */
+  LEAVE_REFUSED: 409,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
