@@ -14,6 +14,7 @@ const resolveSource = {
 export default defineConfig({
   test: {
     reporters: ['default', './scripts/summary-reporter.ts'],
+    globalSetup: ['./scripts/test-setup.ts'],
     projects: [
       {
         ...resolveSource,
