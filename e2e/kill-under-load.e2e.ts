@@ -25,9 +25,7 @@ async function writeLoop(peer: TestPeer, prefix: string, load: Load, stop: () =>
   }
 }
 
-test('no acknowledged write is lost when an owner is killed under browser load', {
-  tag: '@load-sensitive',
-}, async ({ tessera }) => {
+test('no acknowledged write is lost when an owner is killed under browser load', async ({ tessera }) => {
   const [a, b] = tessera.browsers;
   const [n0, n1, n2] = tessera.nodes;
   if (a === undefined || b === undefined || n0 === undefined || n1 === undefined || n2 === undefined)

@@ -3,9 +3,7 @@ import { expect, test } from '@tessera/testing';
 
 test.use({ tesseraOptions: { nodes: 3, browsers: 1 } });
 
-test('writes made offline are queued and reach the owners when the client is back', {
-  tag: '@load-sensitive',
-}, async ({ tessera }) => {
+test('writes made offline are queued and reach the owners when the client is back', async ({ tessera }) => {
   const [client] = tessera.browsers;
   if (client === undefined) throw new Error('one browser expected');
   const nodes = tessera.nodes;

@@ -51,18 +51,16 @@ const work = await mkdtemp(join(tmpdir(), 'tessera-test-run-'));
 const summaryFile = join(work, 'e2e.json');
 try {
   const unit = await run(bin('vitest'), ['run', ...process.argv.slice(2)], process.env);
-  // The Playwright suite joins `npm test` when TESSERA_E2E=1 (tests tagged @load-sensitive stay out even
-  // then). Off by default: on the shared 2-core development machine (load average 20-35) even the
-  // steadiest scenarios timed out in some runs, and a red or hour-long CI run costs more than the
-  // coverage until the suite is proven on CI. `npm run test:e2e` runs all of it.
+  // The Playwright multi-peer suite runs after Vitest, on the machine Vitest has just left quiet (one worker:
+  // each test runs several peer processes and browsers). TESSERA_E2E=0 leaves it out, for a quick local run.
   const e2e =
-    process.env.TESSERA_E2E === '1'
-      ? await run(bin('playwright'), ['test', '--grep-invert', '@load-sensitive'], {
+    process.env.TESSERA_E2E === '0'
+      ? { code: 0 }
+      : await run(bin('playwright'), ['test'], {
           ...process.env,
           NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --conditions=source`.trim(),
           TESSERA_E2E_SUMMARY: summaryFile,
-        })
-      : { code: 0 };
+        });
   const e2eCounts = await readFile(summaryFile, 'utf8').then(
     (text) => JSON.parse(text) as Counts,
     () => undefined,

@@ -389,11 +389,13 @@ describe('dashboard against a three-peer cluster', () => {
       cRow: await page.getAttribute(`[data-testid="charts-table"] tr[data-peer="${c.id}"]`, 'data-stale'),
       bRow: await page.getAttribute(`[data-testid="charts-table"] tr[data-peer="${b.id}"]`, 'data-stale'),
       cLine: await page.getAttribute(`[data-testid="chart-ops"] path[data-line="${c.id}"]`, 'data-stale'),
+      // Every line's newest point carries a dot (a one-point line has no stroke to see).
+      bDot: (await page.$(`[data-testid="chart-ops"] circle[data-last="${b.id}"]`)) !== null,
     });
     await waitFor(
       async () => {
         const seen = await chartStale();
-        return seen.cRow === 'true' && seen.bRow === 'false' && seen.cLine === 'true';
+        return seen.cRow === 'true' && seen.bRow === 'false' && seen.cLine === 'true' && seen.bDot;
       },
       { timeoutMs: waitMs, what: "C's chart row and line stale, B's live" },
     ).catch(async (err) => {

@@ -4,7 +4,9 @@ import type { Snapshot } from '../session.ts';
 import { type ChartLine, LineChart, LineSwatch } from './LineChart.tsx';
 
 /** Okabe–Ito without yellow (too faint as a thin line on white); ink is the cluster line. */
-const LINE_COLOURS = ['#0072b2', '#e69f00', '#009e73', '#cc79a7', '#56b4e9', '#d55e00'];
+// Okabe–Ito hues, with orange and sky blue darkened (#e69f00 -> #a66f00, #56b4e9 -> #3b8fc4) so every
+// line keeps at least 3:1 contrast on the white plot (WCAG's figure for graphics).
+const LINE_COLOURS = ['#0072b2', '#a66f00', '#009e73', '#cc79a7', '#3b8fc4', '#d55e00'];
 const LINE_DASHES = ['', '7 3', '2 3', '9 3 2 3'];
 const CLUSTER_COLOUR = '#1b1b1b';
 

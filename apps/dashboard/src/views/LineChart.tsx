@@ -60,6 +60,16 @@ export function LineChart({
     }
     return d;
   };
+  // The newest point of each line gets a dot: a line of one point (a peer just heard from) draws no
+  // stroke at all, and the dot also marks where "now" is for each line.
+  const lastPoint = (line: ChartLine) => {
+    for (let i = line.points.length - 1; i >= 0; i--) {
+      const [ms, value] = line.points[i]!;
+      if (ms < startMs) return undefined;
+      if (value !== null) return [x(ms), y(value)] as const;
+    }
+    return undefined;
+  };
   return (
     <figure className="chart" data-testid={testId} data-y-max={yMax}>
       <figcaption>
@@ -100,6 +110,19 @@ export function LineChart({
             strokeLinecap={line.stale ? 'round' : 'butt'}
           />
         ))}
+        {lines.map((line) => {
+          const at = lastPoint(line);
+          return at === undefined ? null : (
+            <circle
+              key={`${line.id}-last`}
+              data-last={line.id}
+              cx={at[0].toFixed(1)}
+              cy={at[1].toFixed(1)}
+              r={(line.width ?? 2) + 1}
+              fill={line.stale ? '#8a8a8a' : line.colour}
+            />
+          );
+        })}
       </svg>
     </figure>
   );

@@ -48,7 +48,10 @@ export function spawnPeerProcess(
   readyTimeoutMs = 90_000,
   script = SCRIPT,
 ): Promise<PeerProcess> {
-  const child = spawn(process.execPath, ['--conditions=source', script, JSON.stringify(config)], {
+  // TESSERA_PEER_NODE_ARGS adds Node flags to every peer process (e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`
+  // to profile a benchmark's peers; NODE_OPTIONS refuses --cpu-prof).
+  const nodeArgs = (process.env.TESSERA_PEER_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
+  const child = spawn(process.execPath, [...nodeArgs, '--conditions=source', script, JSON.stringify(config)], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   live.add(child);
