@@ -51,9 +51,13 @@ export function spawnPeerProcess(
   // TESSERA_PEER_NODE_ARGS adds Node flags to every peer process (e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`
   // to profile a benchmark's peers; NODE_OPTIONS refuses --cpu-prof).
   const nodeArgs = (process.env.TESSERA_PEER_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
-  const child = spawn(process.execPath, [...nodeArgs, '--conditions=source', script, JSON.stringify(config)], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, '--conditions=source', script, JSON.stringify(config)],
+    {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
   live.add(child);
   const exited = new Promise<void>((resolve) => {
     child.once('exit', () => {
