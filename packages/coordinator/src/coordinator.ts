@@ -252,6 +252,9 @@ export function createCoordinator(
     } catch {
       // Keep the last estimate; a failing estimate must not stop the heartbeat.
     }
+    // stop() may have run while the estimate was read: its `exiting` state is the last word, and the
+    // network is gone (a broadcast now throws, and every caller of this function ignores its promise).
+    if (!running) return;
     version += 1;
     const state = buildSelf();
     publishedAddresses = addressKey(state.addresses);
@@ -259,7 +262,12 @@ export function createCoordinator(
     const bytes = encodeFrame({ v: WIRE_VERSION, kind: 'state', ...state });
     counters.statesSent += 1;
     counters.stateBytesSent += bytes.byteLength;
-    network.broadcast(bytes);
+    try {
+      network.broadcast(bytes);
+    } catch (error) {
+      // Best effort like all gossip: the next period publishes again.
+      logger.warn('coordinator: could not publish node state', { error: String(error) });
+    }
     await persistState(state, false);
   };
 
