@@ -40,6 +40,8 @@ export interface PeerSlotMapOptions {
 
 /** `slotcopy` jobs record a new owner's copy of the slots it gains. */
 export const SLOT_COPY_JOB_KIND = 'slotcopy';
+/** Least time between two progress updates of a `slotcopy` job. */
+const SLOT_COPY_PROGRESS_PERIOD_MS = 250;
 
 interface Timers {
   now(): number;
@@ -153,8 +155,17 @@ export function createPeerSlotMap(init: PeerSlotMapInit): PeerSlotMap {
       );
       return updates;
     };
+    // Progress arrives per frame of slots; each update is a store write and a gossiped job, so at most
+    // one per progressPeriodMs (the final update below carries the end state).
+    let progressAtMs = 0;
+    const progress = (done: number) => {
+      const now = Date.now();
+      if (now - progressAtMs < SLOT_COPY_PROGRESS_PERIOD_MS) return;
+      progressAtMs = now;
+      void update({ done });
+    };
     try {
-      const report = await copySlots(deps, current, slots, signal, (done) => void update({ done }));
+      const report = await copySlots(deps, current, slots, signal, progress);
       await update({ status: 'done', done: slots.length });
       return report;
     } catch (error) {

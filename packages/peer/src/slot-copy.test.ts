@@ -1,6 +1,6 @@
 import { type SlotMap, validateSlotMap } from '@tessera/coordinator';
 import { SLOT_COUNT } from '@tessera/core';
-import type { ReplicaOp } from '@tessera/replication';
+import { mint, type ReplicaOp, recordToWire } from '@tessera/replication';
 import { describe, expect, it } from 'vitest';
 import { SlotCopyError } from './errors.ts';
 import { copySlots, type SlotCopyDeps } from './slot-copy.ts';
@@ -23,7 +23,7 @@ function deps(answer: (peer: string, ops: readonly ReplicaOp[]) => Promise<reado
         applied.push(...ops.filter((op) => op.op === 'apply'));
         if (ops[0]?.op === 'digests')
           return [{ ok: true, digests: ops[0].slots.map(() => new Uint8Array(8)) }];
-        if (ops[0]?.op === 'entries') return [{ ok: true, entries: [], more: false }];
+        if (ops[0]?.op === 'entries') return ops.map(() => ({ ok: true, entries: [], more: false }));
         return ops.map(() => ({ ok: true }));
       }
       return answer(peer, ops);
@@ -47,7 +47,8 @@ describe('copySlots on bad or missing sources', () => {
     const { d, applied } = deps(async (peer, ops) => {
       if (ops[0]?.op === 'digests')
         return [{ ok: true, digests: ops[0].slots.map(() => new Uint8Array([9])) }];
-      if (ops[0]?.op === 'entries') return [{ ok: true, entries: [[key, new Uint8Array([7])]], more: false }];
+      if (ops[0]?.op === 'entries')
+        return ops.map(() => ({ ok: true, entries: [[key, new Uint8Array([7])]], more: false }));
       if (peer === 'p1') return ops.map(() => ({ ok: true, record: [{ bogus: true }] }));
       return ops.map(() => ({ ok: false, code: 'ERR_INTERNAL', message: 'no' }));
     });
@@ -79,5 +80,101 @@ describe('copySlots on bad or missing sources', () => {
     controller.abort();
     const { d } = deps(async () => [{ ok: true, digests: [] }]);
     await expect(copySlots(d, current, [1], controller.signal)).rejects.toMatchObject({ name: 'AbortError' });
+  });
+});
+
+describe('copySlots against model sources', () => {
+  /** One replica's keys per slot: key hex -> (key, version hash). Entries are served in key order, paged. */
+  type Replica = Map<number, Map<string, { key: Uint8Array; hash: Uint8Array }>>;
+  const keyOf = (slot: number, n: number) => new Uint8Array([slot >> 8, slot & 255, n]);
+  const hexOf = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
+  const record = recordToWire(
+    mint([], { actor: 'p1', clock: 1, payload: { bytes: new Uint8Array([1]), mintedMs: 0 } }).record,
+  );
+
+  function serve(replica: Replica, ops: readonly ReplicaOp[]): unknown[] {
+    return ops.map((op) => {
+      if (op.op === 'digests') {
+        // A digest that differs whenever the slot's (key, hash) set does.
+        return {
+          ok: true,
+          digests: op.slots.map((slot) =>
+            new TextEncoder().encode(
+              [...(replica.get(slot) ?? new Map()).values()]
+                .map((e) => hexOf(e.key) + hexOf(e.hash))
+                .sort()
+                .join(','),
+            ),
+          ),
+        };
+      }
+      if (op.op === 'entries') {
+        const sorted = [...(replica.get(op.slot) ?? new Map()).values()].sort((a, b) =>
+          hexOf(a.key) < hexOf(b.key) ? -1 : 1,
+        );
+        const from = op.after === null ? sorted : sorted.filter((e) => hexOf(e.key) > hexOf(op.after!));
+        return {
+          ok: true,
+          entries: from.slice(0, op.limit).map((e) => [e.key, e.hash]),
+          more: from.length > op.limit,
+        };
+      }
+      if (op.op === 'read') return { ok: true, record };
+      return { ok: true };
+    });
+  }
+
+  it('copies exactly the keys this peer lacks or holds at another version, sharing frames across slots', async () => {
+    const source: Replica = new Map();
+    const mine: Replica = new Map();
+    const slots = Array.from({ length: 100 }, (_, i) => i * 7);
+    const expected = new Set<string>();
+    for (const slot of slots) {
+      // Slot 7 holds 40 keys: more than one entries page, so paging is followed within a shared frame.
+      const count = slot === 7 ? 40 : slot % 3;
+      const theirs = new Map<string, { key: Uint8Array; hash: Uint8Array }>();
+      const ours = new Map<string, { key: Uint8Array; hash: Uint8Array }>();
+      for (let n = 0; n < count; n++) {
+        const key = keyOf(slot, n);
+        theirs.set(hexOf(key), { key, hash: new Uint8Array([1]) });
+        // This peer already has every third key at the same version and every fifth at an older one.
+        if (n % 3 === 0) ours.set(hexOf(key), { key, hash: new Uint8Array([1]) });
+        else if (n % 5 === 0) ours.set(hexOf(key), { key, hash: new Uint8Array([0]) });
+        if (n % 3 !== 0) expected.add(hexOf(key));
+      }
+      source.set(slot, theirs);
+      mine.set(slot, ours);
+    }
+    const applied: { key: string; slot: number }[] = [];
+    let entriesFrames = 0;
+    const d: SlotCopyDeps = {
+      selfId: 'me',
+      isUp: () => true,
+      sourcesNeeded: () => 1,
+      call: async (peer, ops) => {
+        if (ops[0]?.op === 'entries' && peer !== 'me') entriesFrames += 1;
+        for (const op of ops) if (op.op === 'apply') applied.push({ key: hexOf(op.key), slot: op.slot });
+        return serve(peer === 'me' ? mine : source, ops);
+      },
+    };
+    const one: SlotMap = {
+      epoch: 1,
+      replicas: 1,
+      ranges: [{ start: 0, end: SLOT_COUNT - 1, owners: ['p1'], epoch: 1 }],
+    };
+    const progress: number[] = [];
+    const report = await copySlots(d, one, slots, new AbortController().signal, (done) =>
+      progress.push(done),
+    );
+    expect(new Set(applied.map((a) => a.key))).toEqual(expected);
+    expect(applied).toHaveLength(expected.size);
+    // Each record is applied under the slot it came from.
+    for (const a of applied) expect(a.slot).toBe(Number.parseInt(a.key.slice(0, 4), 16));
+    expect(report.records).toBe(expected.size);
+    // Slots with nothing to copy are done after the digests; the differing ones share entries frames.
+    expect(report.differing).toBeLessThan(slots.length);
+    expect(entriesFrames).toBeLessThan(report.differing);
+    expect(progress.at(-1)).toBe(slots.length);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
   });
 });

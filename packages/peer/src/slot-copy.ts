@@ -24,10 +24,20 @@ import { SlotCopyError } from './errors.ts';
 
 /** Slots per `digests` op (replication's `digestSlotsPerOpMax`). */
 const digestSlotsPerOp = 4096;
-/** (key, version hash) entries asked for per `entries` op. */
-const entriesPageLimit = Math.min(256, slotEntriesPerPageMax);
-/** Differing slots copied at once from one source. */
-const slotsInFlightMax = 8;
+/**
+ * Differing slots whose `entries` pages share one frame. Most slots hold few
+ * keys, so one frame of 32 first pages covers 32 slots in one round trip
+ * where one op per frame took 32.
+ */
+const slotsPerFrame = 32;
+/**
+ * (key, version hash) entries asked for per slot in a shared frame: 32 × 16
+ * = replication's page bound (512) per frame, so a reply stays as large as
+ * one full page at most (keys up to 2 KiB: 1 MiB, under the 4 MiB frame).
+ */
+const entriesPageLimit = Math.min(16, Math.floor(slotEntriesPerPageMax / slotsPerFrame));
+/** Frames of slots copied at once from one source. */
+const chunksInFlightMax = 4;
 /** `read` or `apply` ops per frame: records carry values, so frames stay well under the frame bound. */
 const recordOpsPerFrame = 32;
 /**
@@ -99,13 +109,20 @@ function entriesOf(raw: unknown): { entries: [Uint8Array, Uint8Array][]; more: b
   return { entries: entries as [Uint8Array, Uint8Array][], more };
 }
 
-/** Every (key hex → version hash hex) of one slot on `peer`. */
-async function slotEntries(deps: SlotCopyDeps, peer: string, slot: number, signal: AbortSignal) {
-  const out = new Map<string, { key: Uint8Array; hash: string }>();
-  let after: Uint8Array | null = null;
-  for (;;) {
+type SlotEntries = Map<string, { key: Uint8Array; hash: string }>;
+
+/** Every (key hex → version hash hex) of each of `slots` on `peer`: one frame per page round for all of them. */
+async function slotsEntries(
+  deps: SlotCopyDeps,
+  peer: string,
+  slots: readonly number[],
+  signal: AbortSignal,
+): Promise<Map<number, SlotEntries>> {
+  const out = new Map<number, SlotEntries>(slots.map((slot) => [slot, new Map()]));
+  let open: { slot: number; after: Uint8Array | null }[] = slots.map((slot) => ({ slot, after: null }));
+  while (open.length > 0) {
     signal.throwIfAborted();
-    const op: ReplicaOp = {
+    const ops: ReplicaOp[] = open.map(({ slot, after }) => ({
       op: 'entries',
       slot,
       minN: 1,
@@ -113,27 +130,38 @@ async function slotEntries(deps: SlotCopyDeps, peer: string, slot: number, signa
       bucket: 0,
       after,
       limit: entriesPageLimit,
-    };
-    const [raw] = await deps.call(peer, [op]);
-    const { entries, more } = entriesOf(raw);
-    for (const [key, hash] of entries) out.set(hex(key), { key, hash: hex(hash) });
-    if (!more || entries.length === 0) return out;
-    after = entries[entries.length - 1]![0];
+    }));
+    const results = await deps.call(peer, ops);
+    if (results.length !== ops.length) throw new SlotCopyError('entries: malformed reply');
+    const next: typeof open = [];
+    open.forEach(({ slot }, i) => {
+      const { entries, more } = entriesOf(results[i]);
+      const slotEntries = out.get(slot)!;
+      for (const [key, hash] of entries) slotEntries.set(hex(key), { key, hash: hex(hash) });
+      if (more && entries.length > 0) next.push({ slot, after: entries[entries.length - 1]![0] });
+    });
+    open = next;
   }
+  return out;
 }
 
-/** Copies one slot whose digest differs from `source`; resolves with the records merged. */
-async function copySlotFrom(
+/** Copies a frame's worth of slots whose digests differ from `source`'s; resolves with the records merged. */
+async function copyChunkFrom(
   deps: SlotCopyDeps,
   source: string,
-  slot: number,
+  slots: readonly number[],
   signal: AbortSignal,
 ): Promise<number> {
   const [theirs, mine] = await Promise.all([
-    slotEntries(deps, source, slot, signal),
-    slotEntries(deps, deps.selfId, slot, signal),
+    slotsEntries(deps, source, slots, signal),
+    slotsEntries(deps, deps.selfId, slots, signal),
   ]);
-  const wanted = [...theirs.values()].filter((e) => mine.get(hex(e.key))?.hash !== e.hash);
+  const wanted: { key: Uint8Array; slot: number }[] = [];
+  for (const slot of slots) {
+    const local = mine.get(slot)!;
+    for (const [id, e] of theirs.get(slot)!)
+      if (local.get(id)?.hash !== e.hash) wanted.push({ key: e.key, slot });
+  }
   let records = 0;
   for (let k = 0; k < wanted.length; k += recordOpsPerFrame) {
     signal.throwIfAborted();
@@ -147,7 +175,7 @@ async function copySlotFrom(
       const raw = okResult(results[n], 'read').record;
       if (raw === null || raw === undefined) return; // reaped since the entries page
       const record: ReplicaRecord = recordFromWire(raw, `read[${n}].record`);
-      applies.push({ op: 'apply', key: e.key, slot, record });
+      applies.push({ op: 'apply', key: e.key, slot: e.slot, record });
     });
     if (applies.length === 0) continue;
     const applied = await deps.call(deps.selfId, applies);
@@ -157,12 +185,16 @@ async function copySlotFrom(
   return records;
 }
 
-/** Copies `slots` (owned elsewhere in `current`) from `source`; resolves with (differing slots, records). */
+/**
+ * Copies `slots` (owned elsewhere in `current`) from `source`; resolves with
+ * (differing slots, records). `onCopied` hears of slots as they are done.
+ */
 async function copyFromSource(
   deps: SlotCopyDeps,
   source: string,
   slots: readonly number[],
   signal: AbortSignal,
+  onCopied: (slots: readonly number[]) => void,
 ): Promise<{ differing: number; records: number }> {
   let differing = 0;
   let records = 0;
@@ -176,17 +208,22 @@ async function copyFromSource(
     const remote = digestsOf(remoteRaw, part.length);
     const local = digestsOf(localRaw, part.length);
     const differ = part.filter((_, j) => hex(remote[j]!) !== hex(local[j]!));
+    onCopied(part.filter((_, j) => hex(remote[j]!) === hex(local[j]!)));
     differing += differ.length;
-    // A few slots at once: each slot is a handful of round trips, mostly waiting on the network.
+    // A few frames of slots at once: each is a handful of round trips, mostly waiting on the network.
+    const chunks: number[][] = [];
+    for (let k = 0; k < differ.length; k += slotsPerFrame) chunks.push(differ.slice(k, k + slotsPerFrame));
     let next = 0;
     const worker = async () => {
-      while (next < differ.length) {
-        const slot = differ[next++]!;
-        const merged = await copySlotFrom(deps, source, slot, signal);
+      while (next < chunks.length) {
+        const chunk = chunks[next++]!;
+        // Not `records += await …`: that reads `records` before the await and drops the other workers' sums.
+        const merged = await copyChunkFrom(deps, source, chunk, signal);
         records += merged;
+        onCopied(chunk);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(slotsInFlightMax, differ.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(chunksInFlightMax, chunks.length) }, worker));
   }
   return { differing, records };
 }
@@ -232,18 +269,25 @@ export async function copySlots(
   onSlotsDone?.(done);
   await Promise.all(
     [...bySource].map(async ([source, sourceSlots]) => {
+      // A slot counts once per source, however many attempts saw it through (a retry's digests match).
+      const copiedHere = new Set<number>();
+      const onCopied = (copied: readonly number[]) => {
+        if (copied.length === 0) return;
+        for (const slot of copied) {
+          if (copiedHere.has(slot)) continue;
+          copiedHere.add(slot);
+          const count = (copiedFrom.get(slot) ?? 0) + 1;
+          copiedFrom.set(slot, count);
+          if (count === needed(slot)) done += 1;
+        }
+        onSlotsDone?.(done);
+      };
       for (let attempt = 1; ; attempt++) {
         try {
           // Digests skip what an earlier attempt already copied.
-          const report = await copyFromSource(deps, source, sourceSlots, signal);
+          const report = await copyFromSource(deps, source, sourceSlots, signal, onCopied);
           differing += report.differing;
           records += report.records;
-          for (const slot of sourceSlots) {
-            const count = (copiedFrom.get(slot) ?? 0) + 1;
-            copiedFrom.set(slot, count);
-            if (count === needed(slot)) done += 1;
-          }
-          onSlotsDone?.(done);
           return;
         } catch (error) {
           if (signal.aborted) throw error;

@@ -67,6 +67,8 @@ interface Bucket {
 
 /** Leaves whose first entries page shares one frame: their limits add up to one page. */
 const leafOpsPerFrameMax = Math.max(1, Math.floor(slotEntriesPerPageMax / bucketLeafEntriesMax));
+/** Differing slots repaired at once with one co-owner. */
+const repairSlotsInFlightMax = 8;
 /** `children` ops per frame (each ≤ bucketParentsPerOpMax parents × 16 children). */
 const childrenOpsPerFrameMax = 16;
 
@@ -176,10 +178,23 @@ export async function runAntiEntropy(
         });
       }
       differing += differ.length;
-      for (const { slot, minN } of differ) {
-        await repairSlot(context, peer, slot, minN, counters);
-        context.markVerified(slot, peer);
-      }
+      // A few slots at once: each is several round trips and a disk sync, mostly waiting. The first
+      // failure stops the rest (the peer is then marked unreachable for all of them below).
+      let next = 0;
+      let failed = false;
+      const worker = async () => {
+        while (next < differ.length && !failed) {
+          const { slot, minN } = differ[next++]!;
+          try {
+            await repairSlot(context, peer, slot, minN, counters);
+          } catch (error) {
+            failed = true;
+            throw error;
+          }
+          context.markVerified(slot, peer);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(repairSlotsInFlightMax, differ.length) }, worker));
     } catch {
       unreachable.push(peer);
       for (const slot of peerSlots) context.markUnderReplicated(slot, peer);
@@ -322,22 +337,30 @@ async function repairLeaves(
       keys.map((key): ReplicaOp => ({ op: 'read', key })),
       repairCall(context),
     );
+    const mines = await Promise.all(keys.map((key) => context.replicaStore.getRecord(key)));
+    const applies: ReplicaOp[] = [];
     const pushes: ReplicaOp[] = [];
     for (const [i, key] of keys.entries()) {
       const result = reads[i]!;
       if (!result.ok || !('record' in result)) throw new Error(`read refused by ${peer}`);
       const theirs = result.record ?? undefined;
-      const mine = await context.replicaStore.getRecord(key);
+      const mine = mines[i] ?? undefined;
       const merged = merge(mine, theirs);
       if (!merged) continue;
       if (!mine || !equalBytes(versionHash(mine), versionHash(merged))) {
-        const applied = await context.replica.execute({ op: 'apply', key, slot, record: merged });
-        if (!applied.ok) throw new Error(`local apply failed: ${applied.message}`);
-        counters.pulled += 1;
+        applies.push({ op: 'apply', key, slot, record: merged });
       }
       if (!theirs || !equalBytes(versionHash(theirs), versionHash(merged))) {
         pushes.push({ op: 'apply', key, slot, record: merged });
       }
+    }
+    // Applied together, so the store writes them in one durable batch (one after another, a wiped
+    // replica being rebuilt paid one disk sync per key).
+    if (applies.length > 0) {
+      const applied = await context.replica.executeMany(applies);
+      const failed = applied.find((result) => !result.ok);
+      if (failed !== undefined && !failed.ok) throw new Error(`local apply failed: ${failed.message}`);
+      counters.pulled += applies.length;
     }
     if (pushes.length > 0) {
       const results = await context.caller.call(peer, pushes, repairCall(context));
