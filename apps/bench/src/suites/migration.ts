@@ -307,10 +307,19 @@ export async function run(): Promise<void> {
     progress('wiped owner restarted');
     if (rebuilt.id !== victim.id) throw new Error('the restarted peer came back with another id');
     const rebuiltReadyMs = performance.now() - repairStarted;
+    let repairReportedMs = performance.now();
     await waitFor(
-      async () =>
-        (await rebuilt.call<number>({ cmd: 'recordCount' }, phaseTimeoutMs)) >= before &&
-        (await underReplicatedTotal(processes)) === 0,
+      async () => {
+        const count = await rebuilt.call<number>({ cmd: 'recordCount' }, phaseTimeoutMs);
+        const under = await underReplicatedTotal(processes);
+        if (performance.now() - repairReportedMs > 10_000) {
+          repairReportedMs = performance.now();
+          progress(
+            `rebuilding: ${count} of ${before} records back, ${under} under-replicated (slot, owner) marks`,
+          );
+        }
+        return count >= before && under === 0;
+      },
       {
         what: 'the wiped owner rebuilt and nothing under-replicated',
         timeoutMs: phaseTimeoutMs,
