@@ -143,6 +143,36 @@ describe('coordinator over the simulator', () => {
     expect(statuses.at(-1)).toBe('up@2');
   });
 
+  it('a peer restarted with a wiped store under its old id is taken back, not ignored as an older incarnation', async () => {
+    const { sim, c } = await cluster(3);
+    await c.startAll();
+    expect(await sim.runUntil(() => c.membershipConverged(), { timeMsMax: 5000 })).toBe(true);
+    // A few restarts first, so the incarnation others know is well past 1.
+    for (let i = 0; i < 3; i++) {
+      c.crash('p002');
+      await c.restart('p002');
+      await sim.runFor(500);
+    }
+    const known = c
+      .coordinator('p000')
+      .members()
+      .find((m) => m.id === 'p002')!.incarnation;
+    expect(known).toBeGreaterThan(1);
+    c.crash('p002');
+    await sim.runFor(100);
+    const rebuilt = await c.restart('p002', { wiped: true });
+    expect(rebuilt.incarnation).toBeGreaterThan(known);
+    const backUp = () =>
+      ['p000', 'p001'].every((id) => {
+        const seen = c
+          .coordinator(id)
+          .members()
+          .find((m) => m.id === 'p002');
+        return seen?.incarnation === rebuilt.incarnation && seen.status === 'up';
+      });
+    expect(await sim.runUntil(backUp, { timeMsMax: 10_000 })).toBe(true);
+  });
+
   it('a restarted peer keeps its log and its clock moves on from it', async () => {
     const { sim, c } = await cluster(2);
     await c.startAll();

@@ -540,13 +540,17 @@ export function createCoordinator(
         try {
           previous = decodeValue<Partial<NodeState>>(stored);
         } catch {
-          logger.warn('coordinator: own stored node state unreadable; incarnation restarts from 1');
+          logger.warn('coordinator: own stored node state unreadable; incarnation taken from the clock');
         }
       }
       await log.load(logger);
-      const previousIncarnation = isNat(previous?.incarnation) ? previous.incarnation : 0;
       const previousClock = isNat(previous?.clock) ? previous.clock : 0;
-      incarnation = previousIncarnation + 1;
+      // Without its own stored state (a new peer, or a wiped or corrupt store under a kept identity) the
+      // peer cannot know the incarnation others last heard from it, and they ignore states of an older one:
+      // the wall clock is past every incarnation an earlier run of this identity could have used.
+      incarnation = isNat(previous?.incarnation)
+        ? previous.incarnation + 1
+        : Math.max(1, Math.floor(timers.now()));
       clock = new LamportClock(Math.max(previousClock, log.summary().clock), {
         clockJumpMax: limits.clockJumpMax,
       });

@@ -7,7 +7,15 @@
  * string and read back as one.
  */
 import { decodeKey, decodeValue, encodeKey, encodeValue, InvalidArgumentError } from '@tessera/core';
-import type { Consistency, Replicator, Version, VersionVector, WriteResult } from '@tessera/replication';
+import {
+  type Consistency,
+  type RecordChange,
+  type Replicator,
+  type Version,
+  type VersionVector,
+  type WriteResult,
+  winnerOf,
+} from '@tessera/replication';
 
 /** The built-in collection plain key-value records live in. */
 export const KV_COLLECTION = 'kv';
@@ -63,6 +71,29 @@ export interface DataReadResult {
 
 export type DataWriteResult = WriteResult;
 
+/** A key-value change this peer's replica stored (see `Peer.watch`). */
+export interface DataChange {
+  readonly database: Database;
+  /** The user key's bytes. */
+  readonly key: Uint8Array;
+  /** The user key as text when its bytes are UTF-8 (what a string key was), else undefined. */
+  readonly keyText: string | undefined;
+  /** True when the new winning version is a tombstone (`delete`). */
+  readonly deleted: boolean;
+  /** The decoded value, when not deleted. */
+  readonly value?: unknown;
+  /** The new winning version. */
+  readonly version: Version;
+  /** Concurrent versions still kept beside the winner. */
+  readonly siblings: number;
+}
+
+/** Options of `Peer.watch`. */
+export interface WatchOptions {
+  /** Only changes of this database; default every database. */
+  readonly database?: Database;
+}
+
 const encoder = new TextEncoder();
 
 function userKeyBytes(key: string | Uint8Array): Uint8Array {
@@ -99,6 +130,52 @@ export function routingKeyOfRecord(recordKey: Uint8Array): Uint8Array {
     // Not a tuple key: route by its bytes.
   }
   return recordKey;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The key-value change a replica's record change is, or undefined for other
+ * records (documents, metadata) and values that do not decode.
+ */
+export function kvChangeOf(change: RecordChange): DataChange | undefined {
+  let database: unknown;
+  let userKey: unknown;
+  try {
+    const { category, elements } = decodeKey(change.key);
+    if (category !== 'O' || elements.length !== 3 || elements[1] !== KV_COLLECTION) return undefined;
+    [database, , userKey] = elements;
+  } catch {
+    return undefined;
+  }
+  if (!(userKey instanceof Uint8Array) || (typeof database !== 'string' && typeof database !== 'number')) {
+    return undefined;
+  }
+  const winner = winnerOf(change.record);
+  const bytes = winner.value.bytes;
+  let value: unknown;
+  if (bytes !== null) {
+    try {
+      value = decodeValue(bytes);
+    } catch {
+      return undefined;
+    }
+  }
+  let keyText: string | undefined;
+  try {
+    keyText = strictUtf8.decode(userKey);
+  } catch {
+    keyText = undefined;
+  }
+  return {
+    database,
+    key: userKey,
+    keyText,
+    deleted: bytes === null,
+    ...(bytes === null ? {} : { value }),
+    version: { clock: winner.stamp.clock, node: winner.stamp.node },
+    siblings: change.record.length - 1,
+  };
 }
 
 /** `put`, `get` and `delete` of plain keys through a Replicator. */

@@ -7,6 +7,7 @@
 export { type DatabaseOptions, META_ROUTING_KEY, METADATA_FORMAT_VERSION } from '@tessera/documents';
 export {
   type Database,
+  type DataChange,
   type DataReadOptions,
   type DataReadResult,
   type DataSibling,
@@ -15,8 +16,10 @@ export {
   DEFAULT_DATABASE,
   KV_COLLECTION,
   KvData,
+  kvChangeOf,
   kvRecordKey,
   routingKeyOfRecord,
+  type WatchOptions,
 } from './data.ts';
 export {
   DATABASE_LOADS_MAX,

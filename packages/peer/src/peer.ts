@@ -34,13 +34,16 @@ import type { Store } from '@tessera/storage';
 import { BOOTSTRAP_RETRY_DEFAULT, Bootstrapper, type BootstrapRetry, parseBootstrap } from './bootstrap.ts';
 import {
   type Database,
+  type DataChange,
   type DataReadOptions,
   type DataReadResult,
   type DataWriteOptions,
   type DataWriteResult,
   DEFAULT_DATABASE,
   KvData,
+  kvChangeOf,
   routingKeyOfRecord,
+  type WatchOptions,
 } from './data.ts';
 import { DatabaseSettings } from './database-settings.ts';
 import { PeerStoppedError } from './errors.ts';
@@ -169,6 +172,14 @@ export interface Peer {
   get(key: string | Uint8Array, options?: DataReadOptions): Promise<DataReadResult>;
   /** Writes a tombstone for `key`; resolves once W owners hold it durably. */
   delete(key: string | Uint8Array, options?: DataWriteOptions): Promise<DataWriteResult>;
+  /**
+   * Calls `listener` whenever this peer's replica durably stores a new
+   * winning version of a key-value key: a write through any peer, or repair
+   * bringing one. Only owners store replicas, so a client peer sees nothing.
+   * Each owner reports a change once, when it holds it; listeners run inside
+   * the replica's write path, so keep them short. Returns the unsubscribe function.
+   */
+  watch(listener: (change: DataChange) => void, options?: WatchOptions): () => void;
   /**
    * The document API of a database: `database('shop').collection('users', { fields, primaryKey, indexes })`
    * (see @tessera/documents). Not yet behind the client token check of `put`/`get`.
@@ -470,6 +481,20 @@ export async function createPeerOn(platform: Platform, options: PeerOptions): Pr
     delete: async (key, deleteOptions) => {
       await checkAccess(deleteOptions?.database, 'write');
       return data.delete(key, deleteOptions);
+    },
+    watch: (listener, watchOptions) => {
+      const only = watchOptions?.database;
+      if (
+        only !== undefined &&
+        (typeof only === 'string' ? only.length === 0 : !Number.isSafeInteger(only))
+      ) {
+        throw new InvalidArgumentError('database must be a non-empty string or a safe integer');
+      }
+      if (typeof listener !== 'function') throw new InvalidArgumentError('listener must be a function');
+      return openReplicator.watch((recordChange) => {
+        const change = kvChangeOf(recordChange);
+        if (change && (only === undefined || change.database === only)) listener(change);
+      });
     },
     database: (name) => {
       const database = documents.database(name);

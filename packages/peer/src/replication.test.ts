@@ -6,7 +6,7 @@ import { decodeKey, decodeValue, encodeKey, encodeValue, InvalidArgumentError, k
 import { QuorumNotReachedError, REPLICATION_PROTOCOL } from '@tessera/replication';
 import { StaticPlacement } from '@tessera/replication/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { kvRecordKey, type Peer, routingKeyOfRecord } from './index.ts';
+import { type DataChange, kvRecordKey, type Peer, routingKeyOfRecord } from './index.ts';
 import { REQUEST_ID_BYTES, splitRequestId, withRequestId } from './replica-channel.ts';
 import { type PeerProcess, spawnPeerProcess } from './testing/peer-process-control.ts';
 import {
@@ -124,6 +124,53 @@ describe('replication over libp2p: three owners, N=3 W=2 R=2', () => {
     expect(routingKeyOfRecord(other)).toBe(other);
     expect(() => kvRecordKey('')).toThrow(InvalidArgumentError);
   });
+
+  it('tells each owner of every change it stores (watch), filtered by database; a client owns nothing and hears nothing', async () => {
+    const a = await startTestPeer(cleanups, 'repl-watch', []);
+    const seed = tcpAddress(a);
+    const b = await startTestPeer(cleanups, 'repl-watch', [seed]);
+    const c = await startTestPeer(cleanups, 'repl-watch', [seed]);
+    const client = await startTestPeer(cleanups, 'repl-watch', [seed], 'client');
+    const owners = [a, b, c];
+    const ids = owners.map((peer) => peer.id).sort();
+    await waitForSlotMap([...owners, client], ids);
+    await waitFor(() => [...owners, client].every((peer) => allAlive(peer, ids)), {
+      what: 'all owners alive',
+    });
+
+    const seen = new Map<string, DataChange[]>();
+    const appOnly: DataChange[] = [];
+    for (const peer of [...owners, client]) {
+      seen.set(peer.id, []);
+      peer.watch((change) => seen.get(peer.id)!.push(change));
+    }
+    const stopApp = b.watch((change) => appOnly.push(change), { database: 'app' });
+    expect(() => b.watch(() => undefined, { database: '' })).toThrow(InvalidArgumentError);
+
+    const first = await client.put('w', { n: 1 }, { consistency: 'all' });
+    await client.put(new Uint8Array([0xff, 0x00]), 'binary key', { consistency: 'all' });
+    await a.put('w', 'in app', { database: 'app', consistency: 'all' });
+    await c.delete('w', { consistency: 'all' });
+    await Promise.all(owners.map((peer) => peer.replicator.settle()));
+
+    for (const peer of owners) {
+      const changes = seen.get(peer.id)!;
+      expect(changes.map((ch) => [ch.database, ch.keyText, ch.deleted, ch.value])).toEqual([
+        [0, 'w', false, { n: 1 }],
+        [0, undefined, false, 'binary key'],
+        ['app', 'w', false, 'in app'],
+        [0, 'w', true, undefined],
+      ]);
+      expect(changes[0]!.version).toEqual(first.version);
+      expect(changes[1]!.key).toEqual(new Uint8Array([0xff, 0x00]));
+    }
+    expect(seen.get(client.id)).toEqual([]);
+    expect(appOnly.map((ch) => ch.value)).toEqual(['in app']);
+    stopApp();
+    await a.put('w2', 'after unsubscribe', { database: 'app', consistency: 'all' });
+    await b.replicator.settle();
+    expect(appOnly).toHaveLength(1);
+  }, 180_000);
 
   it('fails with QuorumNotReachedError when two of three owners are down, and writes nothing as acknowledged', async () => {
     const a = await startTestPeer(cleanups, 'repl-qnr', []);

@@ -41,6 +41,7 @@ export {
   type Derive,
   type DerivedEntry,
   REPLICA_FORMAT_VERSION,
+  type RecordChange,
   type ScanEntry,
 } from './replica-store.ts';
 export {

@@ -43,6 +43,19 @@ export interface DerivedEntry {
  */
 export type Derive = (key: Uint8Array, record: ReplicaRecord) => readonly DerivedEntry[];
 
+/**
+ * A record write this replica made durable that changed the key's winning
+ * version (a new key, a newer value, a tombstone): what change listeners get.
+ */
+export interface RecordChange {
+  readonly key: Uint8Array;
+  readonly slot: number;
+  /** The record as stored now; its winner is `winnerOf(record)`. */
+  readonly record: ReplicaRecord;
+  /** The record it replaced, when the replica had one. */
+  readonly before: ReplicaRecord | undefined;
+}
+
 /** A derived entry or a record value returned by a replica scan. */
 export type ScanEntry = readonly [key: Uint8Array, value: Uint8Array];
 
@@ -182,6 +195,7 @@ export class ReplicaStore {
   /** Slot digests computed since the slot last changed; writes through this class keep it exact. */
   readonly #digests = new Map<number, SlotDigest>();
   readonly #watchers = new Set<(slot: number) => void>();
+  readonly #recordListeners = new Set<(change: RecordChange) => void>();
   readonly #replicationFactorOf: (key: Uint8Array) => number;
   /** Record writes waiting for this turn's batch. */
   #pending: PendingWrite[] = [];
@@ -282,12 +296,35 @@ export class ReplicaStore {
       h: versionHash(record),
       t: isTombstoneOnly(record) ? winner.value.mintedMs : null,
     };
-    return this.#write(slot, [
+    const written = this.#write(slot, [
       { type: 'put', key, value: bytes },
       { type: 'put', key: slotIndexKey(slot, key), value: encodeValue(index) },
       // Derived entries replace those of the record this one supersedes, atomically with it.
       ...this.#derivedOps(key, slot, before, record),
     ]);
+    if (this.#recordListeners.size === 0 || !winnerChanged(before, record)) return written;
+    return written.then(() => this.#notify({ key, slot, record, before }));
+  }
+
+  /**
+   * Calls `listener` after each durable record write that changes a key's
+   * winning version, whatever made it (a local write, a replica's apply,
+   * read repair, hints, anti-entropy, a slot copy). Listeners run in the
+   * writing turn: keep them short. Returns the unsubscribe function.
+   */
+  watchRecords(listener: (change: RecordChange) => void): () => void {
+    this.#recordListeners.add(listener);
+    return () => this.#recordListeners.delete(listener);
+  }
+
+  #notify(change: RecordChange): void {
+    for (const listener of this.#recordListeners) {
+      try {
+        listener(change);
+      } catch {
+        // A listener's bug must not fail a durable write that other owners count on.
+      }
+    }
   }
 
   /**
@@ -654,4 +691,12 @@ export class ReplicaStore {
     }
     this.#hintCount = Math.max(0, this.#hintCount - storeKeys.length);
   }
+}
+
+/** True when `after` has another winning version than `before` (or `before` is absent). */
+function winnerChanged(before: ReplicaRecord | undefined, after: ReplicaRecord): boolean {
+  if (!before || before.length === 0) return true;
+  const was = winnerOf(before).dot;
+  const now = winnerOf(after).dot;
+  return was.replica !== now.replica || was.counter !== now.counter;
 }

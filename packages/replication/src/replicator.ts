@@ -35,7 +35,7 @@ import { type ReapReport, reapTombstones } from './reaper.ts';
 import { losersOf, merge, type ReplicaRecord, type Sibling, versionHash, winnerOf } from './record.ts';
 import { checkIdempotencyKey, checkRecordInput, type RecordLimits, recordLimitsOf } from './record-limits.ts';
 import { contentHash, ReplicaService } from './replica.ts';
-import { type Derive, ReplicaStore } from './replica-store.ts';
+import { type Derive, type RecordChange, ReplicaStore } from './replica-store.ts';
 import { type ScanRequest, type ScanResult, scanRequestProblem, scanSlots } from './scan.ts';
 import type { PeerId, ReplicaTransport } from './transport.ts';
 
@@ -619,6 +619,16 @@ export class Replicator {
   /** Forgets cached slot digests; call after the store was changed behind the Replicator (wiped, restored). */
   forgetDigests(): void {
     this.#replicaStore.forgetDigests();
+  }
+
+  /**
+   * Calls `listener` after this replica durably stores a record whose
+   * winning version changed (see `ReplicaStore.watchRecords`): every owner
+   * sees each change once it holds it, whichever peer coordinated the write.
+   * A peer that owns no slot stores no records and sees nothing.
+   */
+  watch(listener: (change: RecordChange) => void): () => void {
+    return this.#replicaStore.watchRecords(listener);
   }
 
   /** Hints stored on this peer and not yet delivered. */

@@ -19,7 +19,6 @@ export {
 export { WriteQueueFullError } from './errors.ts';
 export { expect, type TesseraFixtures, type TesseraWorkerFixtures, test } from './fixture.ts';
 export type { ArrivedWrite, BrowserPeerConfig, HarnessApi, TimedPut } from './harness/api.ts';
-export { watchedStore } from './harness/watched-store.ts';
 export { type HarnessServer, startHarnessServer } from './harness-server.ts';
 export { NODE_PEER_CALL_TIMEOUT_MS, NODE_PEER_READY_TIMEOUT_MS, NodePeer } from './node-peer.ts';
 export type { NodePeerConfig } from './node-peer-process.ts';

@@ -289,7 +289,9 @@ export async function run(): Promise<void> {
     // Repair: wipe the third owner and restart it with its identity only.
     const victim = processes[2]!;
     const victimDir = firstDirs[2]!;
-    const before = await victim.call<number>({ cmd: 'recordCount' }, phaseTimeoutMs);
+    // Only the slots it owns now: a peer keeps the records of the slots the join took from it, and the
+    // rebuild brings back only what it owns.
+    const before = await victim.call<number>({ cmd: 'recordCount', owned: true }, phaseTimeoutMs);
     await victim.stop(60_000);
     processes.splice(processes.indexOf(victim), 1);
     const old = await openFsStore(victimDir);
@@ -310,12 +312,19 @@ export async function run(): Promise<void> {
     let repairReportedMs = performance.now();
     await waitFor(
       async () => {
-        const count = await rebuilt.call<number>({ cmd: 'recordCount' }, phaseTimeoutMs);
+        const count = await rebuilt.call<number>({ cmd: 'recordCount', owned: true }, phaseTimeoutMs);
         const under = await underReplicatedTotal(processes);
         if (performance.now() - repairReportedMs > 10_000) {
           repairReportedMs = performance.now();
+          const views = await Promise.all(
+            processes.map(async (p) => {
+              const view = await p.call<SlotMapView>({ cmd: 'slotMap' });
+              const marks = await p.call<{ count: number }>({ cmd: 'underReplicated' });
+              return `${p.id.slice(-6)} epoch ${view.epoch} under ${marks.count}`;
+            }),
+          );
           progress(
-            `rebuilding: ${count} of ${before} records back, ${under} under-replicated (slot, owner) marks`,
+            `rebuilding: ${count} of ${before} records back, ${under} under-replicated (slot, owner) marks; ${views.join(', ')}`,
           );
         }
         return count >= before && under === 0;
@@ -329,7 +338,7 @@ export async function run(): Promise<void> {
     const repairedMs = performance.now() - repairStarted;
     const views = await Promise.all(processes.map((p) => p.call<SlotMapView>({ cmd: 'slotMap' })));
     console.log(
-      `  repair: ${before} records before the wipe; ready ${seconds(rebuiltReadyMs)}, rebuilt ${seconds(repairedMs)} after spawn; ` +
+      `  repair: ${before} records of its slots before the wipe; ready ${seconds(rebuiltReadyMs)}, rebuilt ${seconds(repairedMs)} after spawn; ` +
         `map epochs now ${[...new Set(views.map((v) => v.epoch))].join(', ')}`,
     );
     const repair = rateOf('repair: keys rebuilt / spawn -> rebuilt', before, repairedMs);

@@ -1,12 +1,11 @@
 /**
- * Propagation suite: how long after browser A starts a write does the
- * record land in browser B's own store. One Node peer (the relay both
+ * Propagation suite: how long after browser A starts a write does browser
+ * B's change event fire. One Node peer (the relay both
  * browsers dial over WebSockets) and two browser owners, all three owning
  * every slot (N = 3), in real Chromium through @tessera/testing. A writes
- * 1000 keys one after the other with consistency `one`, 25 ms apart; B's store is
- * wrapped to timestamp each durable write of a watched key (B has no
- * change-event API on the peer, so "the change event" is B's replica store
- * write, which is what a change event would fire on). Both pages read
+ * 1000 keys one after the other with consistency `one`, 25 ms apart; B
+ * timestamps each change event (`peer.watch`: B's replica durably holds the
+ * new version) of a watched key. Both pages read
  * `performance.timeOrigin + performance.now()`, one clock per machine.
  *
  * Anchor in the same run: A's own acknowledgement latency (put with `one`:
@@ -63,7 +62,7 @@ export async function run(): Promise<void> {
           if (!arrivals.has(arrival.key)) arrivals.set(arrival.key, arrival.atMs);
         return puts.every((put) => arrivals.has(put.key));
       },
-      { timeoutMs: 60_000, what: `all ${writes} writes in B's store` },
+      { timeoutMs: 60_000, what: `all ${writes} writes seen by B's change events` },
     ).catch(() => undefined);
     const propagation = puts
       .filter((put) => arrivals.has(put.key))
@@ -77,7 +76,7 @@ export async function run(): Promise<void> {
     const p50 = percentile(propagation, 0.5);
     const p99 = percentile(propagation, 0.99);
     console.log(
-      `## propagation (browser A write -> browser B store; ${writes} writes ${gapMs} ms apart; A–B connection: ${via})\n`,
+      `## propagation (browser A write -> browser B change event; ${writes} writes ${gapMs} ms apart; A–B connection: ${via})\n`,
     );
     console.log(
       '| row                                |     n |  p50 ms  |  p99 ms  |  max ms  | goal                   | status |',
@@ -88,7 +87,7 @@ export async function run(): Promise<void> {
     console.log(row('anchor: A put ack (consistency one)', ack, '', undefined));
     console.log(
       row(
-        'A write -> B store write',
+        'A write -> B change event',
         propagation,
         `p50<${p50GoalMs} p99<${p99GoalMs}`,
         missing === 0 && p50 < p50GoalMs && p99 < p99GoalMs,

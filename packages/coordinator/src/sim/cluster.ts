@@ -81,9 +81,9 @@ export class SimCluster {
     this.sim.crash(id);
   }
 
-  /** Restarts a crashed peer with the same id and store; resolves once started. */
-  async restart(id: string): Promise<Coordinator> {
-    const peer = this.sim.restart(id);
+  /** Restarts a crashed peer with the same id and store (`wiped`: an empty store); resolves once started. */
+  async restart(id: string, options: { wiped?: boolean } = {}): Promise<Coordinator> {
+    const peer = await this.sim.restart(id, options);
     this.#peers.set(id, peer);
     const c = this.#build(peer);
     this.#coordinators.set(id, c);

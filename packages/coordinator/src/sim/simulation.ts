@@ -59,7 +59,7 @@ export class SimRequestTimeoutError extends Error {
 
 interface Node {
   readonly id: PeerIdString;
-  readonly store: Store;
+  store: Store;
   readonly random: Prng;
   /** Bumped on crash and restart; frames addressed to an older epoch are lost. */
   epoch: number;
@@ -159,10 +159,11 @@ export class Simulation {
     this.scheduler.cancelOwner(id);
   }
 
-  /** Brings a crashed peer back with the same id and store and a fresh network. */
-  restart(id: PeerIdString): SimPeer {
+  /** Brings a crashed peer back with the same id and store (or, `wiped`, an empty one) and a fresh network. */
+  async restart(id: PeerIdString, options: { wiped?: boolean } = {}): Promise<SimPeer> {
     const node = this.#node(id);
     if (node.online) throw new Error(`peer ${id} is running`);
+    if (options.wiped) node.store = await openMemoryStore();
     node.online = true;
     node.epoch += 1;
     return this.#env(node);

@@ -8,7 +8,7 @@
  */
 import { createInterface } from 'node:readline';
 import type { CoordinatorTiming } from '@tessera/coordinator';
-import { encodeValue, keyPrefix, keySlot } from '@tessera/core';
+import { decodeKey, encodeValue, keyPrefix, keySlot } from '@tessera/core';
 import { decodeReply, encodeRequest, mint, opsPerFrameMax, type ReplicaOp } from '@tessera/replication';
 import { StaticPlacement } from '@tessera/replication/testing';
 import { openMemoryStore, type Store } from '@tessera/storage';
@@ -107,6 +107,8 @@ interface DataCommand {
   };
   /** `jobs`: only jobs of this kind. */
   readonly kind?: string;
+  /** `recordCount`: count only records of slots this peer owns in its current slot map. */
+  readonly owned?: boolean;
 }
 
 /** Apply frames in flight per owner during `bulkLoad`: enough to keep each owner's store batches full. */
@@ -193,9 +195,19 @@ async function bulkLoad(
 }
 
 /** Records this peer's replica holds: entries of its slot index (one per record key). */
-async function replicaRecordCount(): Promise<number> {
+/**
+ * Records in this peer's replica (one slot-index entry each). `owned`: only
+ * those of slots it owns now; a peer keeps the records of slots it gave away.
+ */
+async function replicaRecordCount(owned = false): Promise<number> {
   let count = 0;
-  for await (const _ of storage.scan({ prefix: keyPrefix('S', ['repl.slot']) })) count += 1;
+  for await (const { key } of storage.scan({ prefix: keyPrefix('S', ['repl.slot']) })) {
+    if (owned) {
+      const slot = decodeKey(key).elements[1];
+      if (typeof slot !== 'number' || !peer.placement.lookup(slot).owners.includes(peer.id)) continue;
+    }
+    count += 1;
+  }
   return count;
 }
 
@@ -281,7 +293,7 @@ async function runData(command: DataCommand): Promise<unknown> {
       if (command.bulk === undefined) throw new Error('bulkLoad needs a spec');
       return await bulkLoad(command.bulk);
     case 'recordCount':
-      return await replicaRecordCount();
+      return await replicaRecordCount(command.owned === true);
     case 'jobs': {
       const jobs = await peer.coordinator.jobs.list();
       return command.kind === undefined ? jobs : jobs.filter((job) => job.kind === command.kind);

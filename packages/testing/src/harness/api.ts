@@ -20,7 +20,7 @@ export interface BrowserPeerConfig {
 export interface ArrivedWrite {
   /** The user key the write was for. */
   readonly key: string;
-  /** `performance.timeOrigin + performance.now()` when the store write finished (ms, comparable across pages). */
+  /** `performance.timeOrigin + performance.now()` at the peer's change event (ms, comparable across pages). */
   readonly atMs: number;
 }
 
@@ -31,7 +31,7 @@ export interface HarnessApi {
   queuedPut(key: string, value: unknown, options?: DataWriteOptions): Promise<{ queued: boolean }>;
   /** Writes still waiting in the queue. */
   queuedWrites(): number;
-  /** Starts recording store writes of kv keys that begin with `prefix` (see `ArrivedWrite`). */
+  /** Starts recording the peer's change events (`peer.watch`) of kv keys that begin with `prefix`. */
   watchArrivals(prefix: string): void;
   /** Recorded arrivals since the last call. */
   takeArrivals(): ArrivedWrite[];

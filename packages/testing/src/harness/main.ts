@@ -8,7 +8,6 @@ import { openIndexedDbStore, openMemoryStore, type Store } from '@tessera/storag
 import { PeerCommands } from '../peer-commands.ts';
 import { WriteQueue } from '../write-queue.ts';
 import type { ArrivedWrite, HarnessApi } from './api.ts';
-import { watchedStore } from './watched-store.ts';
 
 let peer: Peer | undefined;
 let store: Store | undefined;
@@ -23,25 +22,11 @@ function started(): { peer: Peer; commands: PeerCommands; queue: WriteQueue } {
   return { peer, commands, queue };
 }
 
-const decoder = new TextDecoder('latin1');
-
 const api: HarnessApi = {
   async start(config) {
     if (peer !== undefined) throw new Error('harness peer already started');
-    const base =
+    store =
       config.storage === 'indexeddb' ? await openIndexedDbStore(config.idbName) : await openMemoryStore();
-    store = watchedStore(base, (key) => {
-      if (arrivalPrefix === undefined) return;
-      // Record keys hold the user key's UTF-8 bytes as a tuple string: find the watched prefix in them.
-      const text = decoder.decode(key);
-      const at = text.indexOf(arrivalPrefix);
-      if (at < 0) return;
-      const end = text.indexOf('\u0000', at);
-      arrivals.push({
-        key: text.slice(at, end < 0 ? undefined : end),
-        atMs: performance.timeOrigin + performance.now(),
-      });
-    });
     peer = await createPeer({
       storage: store,
       cluster: config.cluster,
@@ -52,6 +37,11 @@ const api: HarnessApi = {
       ...(config.timing === undefined ? {} : { timing: config.timing }),
       ...(config.replication === undefined ? {} : { replication: config.replication }),
       ...(config.replicationFactor === undefined ? {} : { replicationFactor: config.replicationFactor }),
+    });
+    // The peer's change events: each fires once this replica durably holds a new version of a key.
+    peer.watch((change) => {
+      if (arrivalPrefix === undefined || !change.keyText?.startsWith(arrivalPrefix)) return;
+      arrivals.push({ key: change.keyText, atMs: performance.timeOrigin + performance.now() });
     });
     commands = new PeerCommands(peer);
     queue = new WriteQueue(peer);
