@@ -11,6 +11,8 @@ export interface SlotLookup {
   lookup(slot: number): SlotOwners;
   /** Changes whenever some `lookup` answer may have changed (see `Placement.generation`). */
   generation?(): number | undefined;
+  /** Owners of `slot` in a change in flight that moves it, else null (see `Placement.pending`). */
+  pending?(slot: number): SlotOwners | null;
 }
 
 /** No slot map yet: every slot has no owners, so every read and write is `QuorumNotReachedError`. */
@@ -68,6 +70,10 @@ export class MembershipPlacement implements Placement {
     const inner = this.#slots.generation?.();
     // Swaps are rare; inner generations count commits: both fit exactly in a double.
     return inner === undefined ? undefined : this.#swaps * 2 ** 32 + inner;
+  }
+
+  pending(slot: number): SlotOwners | null {
+    return this.#slots.pending?.(slot) ?? null;
   }
 
   isUp(peer: string): boolean {

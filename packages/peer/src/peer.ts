@@ -416,6 +416,7 @@ export async function createPeerOn(platform: Platform, options: PeerOptions): Pr
       hintReplay: () => openReplicator.replayHints(),
       antiEntropy: () => openReplicator.antiEntropy(),
       tombstoneReap: () => openReplicator.reapTombstones(),
+      reclaim: () => openReplicator.reclaimUnowned(),
     },
     (message, err) => repairLog('%s: %e', message, err),
   );

@@ -1,6 +1,6 @@
 /**
  * Runs the Replicator's repair tasks on their periods: hint replay,
- * anti-entropy and tombstone reaping. A task never overlaps itself (a run
+ * anti-entropy, tombstone reaping and reclaiming slots this peer gave up. A task never overlaps itself (a run
  * that outlasts its period delays the next), failures are logged and
  * counted, and `stop()` waits for a running task to finish.
  */
@@ -15,16 +15,19 @@ export interface RepairPeriods {
   readonly antiEntropyPeriodMs: number;
   /** Remove tombstones every owner holds that are past the grace period. */
   readonly tombstoneReapPeriodMs: number;
+  /** Hand off and drop the records of slots this peer no longer owns (see `Replicator.reclaimUnowned`). */
+  readonly reclaimPeriodMs: number;
 }
 
 export const REPAIR_PERIODS_DEFAULT: RepairPeriods = {
   hintReplayPeriodMs: 2_000,
   antiEntropyPeriodMs: 60_000,
   tombstoneReapPeriodMs: 10 * 60_000,
+  reclaimPeriodMs: 2 * 60_000,
 };
 
 /** The named repair tasks. */
-export type RepairTaskName = 'hintReplay' | 'antiEntropy' | 'tombstoneReap';
+export type RepairTaskName = 'hintReplay' | 'antiEntropy' | 'tombstoneReap' | 'reclaim';
 
 /** What the scheduler has done, per task. */
 export interface RepairTaskStats {
@@ -64,6 +67,7 @@ export class RepairScheduler {
       hintReplay: periods.hintReplayPeriodMs,
       antiEntropy: periods.antiEntropyPeriodMs,
       tombstoneReap: periods.tombstoneReapPeriodMs,
+      reclaim: periods.reclaimPeriodMs,
     };
     this.#tasks = new Map();
     for (const name of Object.keys(periodOf) as RepairTaskName[]) {

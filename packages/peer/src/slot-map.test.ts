@@ -245,6 +245,12 @@ describe('the slot map inside every peer', () => {
     running = false;
     await Promise.all(loops);
 
+    // The old owners give up what moved to the joiner: handed over, dropped, nothing lost.
+    const reclaimed = await a.replicator.reclaimUnowned({ afterMs: 0 });
+    expect(reclaimed.dropped).toBeGreaterThan(0);
+    await b.replicator.reclaimUnowned({ afterMs: 0 });
+    for (const key of fixed) expect((await b.get(key)).value).toBe(`value of ${key}`);
+
     const moved = keys.filter((key) => ownersOfSlot(map, slotOfKey(key)).includes(joiner.id));
     expect(moved.length).toBeGreaterThan(0);
     const final = new Map<string, ReadResult>();

@@ -25,6 +25,7 @@ export type { HintReplayReport } from './hints.ts';
 export * from './limits.ts';
 export type { Placement, SlotOwners } from './placement.ts';
 export type { ReapReport } from './reaper.ts';
+export type { ReclaimReport } from './reclaim.ts';
 export {
   isTombstoneOnly,
   merge,

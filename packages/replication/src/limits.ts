@@ -60,6 +60,12 @@ export interface ReplicatorLimits {
   readonly tombstoneGraceMs: number;
   /** Greatest forward jump accepted from a peer's Lamport clock. */
   readonly clockJumpMax: number;
+  /**
+   * How long a slot must have been unowned by this peer before `reclaimUnowned`
+   * hands its records to the owners and drops them here: longer than the new
+   * owners' after-commit catch-up copy, which reads from the old owners.
+   */
+  readonly reclaimAfterMs: number;
 }
 
 export const defaultReplicatorLimits: ReplicatorLimits = {
@@ -71,4 +77,5 @@ export const defaultReplicatorLimits: ReplicatorLimits = {
   idempotencyTtlMs: 24 * 3600_000,
   tombstoneGraceMs: 48 * 3600_000,
   clockJumpMax: CLOCK_JUMP_MAX_DEFAULT,
+  reclaimAfterMs: 5 * 60_000,
 };

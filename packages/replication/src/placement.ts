@@ -28,4 +28,10 @@ export interface Placement {
    * work (anti-entropy) recomputes which slots this peer owns on every pass.
    */
   generation?(): number | undefined;
+  /**
+   * Owners of `slot` in a map change in flight that moves it, else null.
+   * Optional: reclaiming the records of slots this peer gave up skips a slot
+   * a pending change is about to give it (its records are being copied in).
+   */
+  pending?(slot: number): SlotOwners | null;
 }

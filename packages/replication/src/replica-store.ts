@@ -515,6 +515,13 @@ export class ReplicaStore {
   }
 
   /** Every index entry, in slot then key order. */
+  /** The slot-index entries of one slot, in index order. */
+  async *slotEntries(slot: number): AsyncIterable<SlotEntry> {
+    for await (const { value } of this.store.scan({ prefix: keyPrefix('S', [SLOT_INDEX, slot]) })) {
+      yield this.#entry(value);
+    }
+  }
+
   async *allEntries(): AsyncIterable<SlotEntry> {
     for await (const { value } of this.store.scan({ prefix: keyPrefix('S', [SLOT_INDEX]) })) {
       yield this.#entry(value);

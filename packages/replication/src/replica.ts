@@ -62,6 +62,21 @@ export class ReplicaService {
     return next;
   }
 
+  /**
+   * Removes the key's record (with its index and derived entries) if it
+   * still has `record`'s versions; false when it changed or is gone. Local
+   * only (reclaiming a slot this peer gave up): no peer can ask for it.
+   */
+  dropIfUnchanged(key: Uint8Array, slot: number, record: ReplicaRecord): Promise<boolean> {
+    const { store } = this.#options;
+    return this.#withKey(key, async () => {
+      const local = await store.getRecord(key);
+      if (!local || !equalBytes(versionHash(local), versionHash(record))) return false;
+      await store.deleteRecord(key, slot, local);
+      return true;
+    });
+  }
+
   /** Handles one request frame from a peer; always resolves with a reply frame. */
   async handleFrame(bytes: Uint8Array, _from: string): Promise<Uint8Array> {
     const { clock } = this.#options;

@@ -12,6 +12,7 @@ import {
   LimitExceededError,
   parseVersionVector,
   REPLICA_ID_LENGTH_MAX,
+  SLOT_COUNT,
   TesseraError,
   type VersionVector,
 } from '@tessera/core';
@@ -32,6 +33,7 @@ import { defaultReplicatorLimits, idempotencyKeyLengthMax, type ReplicatorLimits
 import { createPeerCaller, type PeerCaller } from './peer-call.ts';
 import type { Placement } from './placement.ts';
 import { type ReapReport, reapTombstones } from './reaper.ts';
+import { type ReclaimReport, reclaimUnowned, type UnownedSince } from './reclaim.ts';
 import { losersOf, merge, type ReplicaRecord, type Sibling, versionHash, winnerOf } from './record.ts';
 import { checkIdempotencyKey, checkRecordInput, type RecordLimits, recordLimitsOf } from './record-limits.ts';
 import { contentHash, ReplicaService } from './replica.ts';
@@ -145,6 +147,7 @@ export class Replicator {
   readonly #databaseReplication: ((key: Uint8Array) => DatabaseReplication | undefined) | undefined;
   readonly #routingKeyOf: (key: Uint8Array) => string | Uint8Array;
   readonly #underReplicated = new Map<number, Set<PeerId>>();
+  readonly #unownedSince: UnownedSince = new Map();
   readonly #background = new Set<Promise<unknown>>();
   readonly #context: ReplicatorContext;
   /** The actor id this replica mints versions as. */
@@ -603,6 +606,20 @@ export class Replicator {
   /** Compares per-slot digests with co-owners (all, or `peers`) and repairs what differs. */
   antiEntropy(peers?: readonly PeerId[]): Promise<AntiEntropyReport> {
     return runGuarded(this, () => runAntiEntropy(this.#context, peers));
+  }
+
+  /**
+   * Hands the records of slots this peer has not owned for `afterMs`
+   * (default `reclaimAfterMs`)
+   * to their current owners and drops them here once a majority of each
+   * key's owners acknowledged (see reclaim.ts). Skips slots a change in
+   * flight is giving this peer, and does nothing for slots without owners
+   * (no slot map yet).
+   */
+  reclaimUnowned(options: { readonly afterMs?: number } = {}): Promise<ReclaimReport> {
+    const afterMs = options.afterMs ?? this.#limits.reclaimAfterMs;
+    if (!Number.isFinite(afterMs) || afterMs < 0) throw new InvalidArgumentError('afterMs must be >= 0');
+    return runGuarded(this, () => reclaimUnowned(this.#context, this.#unownedSince, SLOT_COUNT, afterMs));
   }
 
   /** Removes tombstones every owner holds and that are older than `tombstoneGraceMs`. */

@@ -33,6 +33,19 @@ export class StaticPlacement implements Placement {
     this.epoch += 1;
   }
 
+  readonly #pending = new Map<number, readonly PeerId[]>();
+
+  pending(slot: number): SlotOwners | null {
+    const owners = this.#pending.get(slot);
+    return owners ? { owners: [...owners], epoch: this.epoch + 1 } : null;
+  }
+
+  /** A change in flight would give `slot` these owners (null: none in flight). */
+  setPending(slot: number, owners: readonly PeerId[] | null): void {
+    if (owners === null) this.#pending.delete(slot);
+    else this.#pending.set(slot, [...owners]);
+  }
+
   /** The membership view marks `peer` down (writes to it go straight to hints). */
   markDown(peer: PeerId): void {
     this.#down.add(peer);
