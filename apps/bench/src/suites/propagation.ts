@@ -38,9 +38,12 @@ export async function run(): Promise<void> {
     const a = await cluster.startBrowser({ role: 'owner', storage: 'memory' });
     const b = await cluster.startBrowser({ role: 'owner', storage: 'memory' });
     await cluster.waitForMembers();
-    const transport = async () =>
-      (await a.connections()).find((c) => c.peer === b.id)?.transport ??
-      (await b.connections()).find((c) => c.peer === a.id)?.transport;
+    // A and B may hold several connections (relayed and direct): WebRTC once any of them is.
+    const transport = async () => {
+      const [fromA, fromB] = await Promise.all([a.connections(), b.connections()]);
+      const between = [...fromA.filter((c) => c.peer === b.id), ...fromB.filter((c) => c.peer === a.id)];
+      return between.some((c) => c.transport === 'webrtc') ? 'webrtc' : between[0]?.transport;
+    };
     await waitFor(async () => (await transport()) === 'webrtc', {
       timeoutMs: 60_000,
       what: 'A–B WebRTC',
