@@ -120,9 +120,84 @@ describe('copySlots against model sources', () => {
         };
       }
       if (op.op === 'read') return { ok: true, record };
+      if (op.op === 'records') {
+        const sorted = [...(replica.get(op.slot) ?? new Map()).values()].sort((a, b) =>
+          hexOf(a.key) < hexOf(b.key) ? -1 : 1,
+        );
+        const from = op.after === null ? sorted : sorted.filter((e) => hexOf(e.key) > hexOf(op.after!));
+        // Like a real source at its frame's byte budget: every third page comes back empty, "more".
+        recordsPages += 1;
+        if (recordsPages % 3 === 0 && from.length > 0) return { ok: true, records: [], more: true };
+        const page = from.slice(0, Math.min(op.limit, 5));
+        return { ok: true, records: page.map((e) => [e.key, record]), more: from.length > page.length };
+      }
       return { ok: true };
     });
   }
+  let recordsPages = 0;
+
+  it('pulls the slots it holds nothing of whole, page by page, and diffs the others', async () => {
+    const source: Replica = new Map();
+    const mine: Replica = new Map();
+    const slots = Array.from({ length: 60 }, (_, i) => i * 11);
+    const expected = new Set<string>();
+    for (const slot of slots) {
+      const count = slot % 4 === 0 ? 23 : slot % 4;
+      const theirs = new Map<string, { key: Uint8Array; hash: Uint8Array }>();
+      const ours = new Map<string, { key: Uint8Array; hash: Uint8Array }>();
+      for (let n = 0; n < count; n++) {
+        const key = keyOf(slot, n);
+        theirs.set(hexOf(key), { key, hash: new Uint8Array([1]) });
+        // Odd slots: this peer has the first key already (diff path); even ones nothing (whole pull).
+        if (slot % 2 === 1 && n === 0) ours.set(hexOf(key), { key, hash: new Uint8Array([1]) });
+        else expected.add(hexOf(key));
+      }
+      source.set(slot, theirs);
+      mine.set(slot, ours);
+    }
+    const applied: { key: string; slot: number }[] = [];
+    const asked = { records: 0, entries: 0, read: 0 };
+    const d: SlotCopyDeps = {
+      selfId: 'me',
+      isUp: () => true,
+      sourcesNeeded: () => 1,
+      call: async (peer, ops) => {
+        for (const op of ops) {
+          if (op.op === 'apply') applied.push({ key: hexOf(op.key), slot: op.slot });
+          if (peer !== 'me' && (op.op === 'records' || op.op === 'entries' || op.op === 'read'))
+            asked[op.op] += 1;
+        }
+        return serve(peer === 'me' ? mine : source, ops);
+      },
+    };
+    const one: SlotMap = {
+      epoch: 1,
+      replicas: 1,
+      ranges: [{ start: 0, end: SLOT_COUNT - 1, owners: ['p1'], epoch: 1 }],
+    };
+    const report = await copySlots(d, one, slots, new AbortController().signal);
+    expect(new Set(applied.map((a) => a.key))).toEqual(expected);
+    expect(applied).toHaveLength(expected.size);
+    for (const a of applied) expect(a.slot).toBe(Number.parseInt(a.key.slice(0, 4), 16));
+    expect(report.records).toBe(expected.size);
+    // Both paths ran: whole pulls for the empty slots, entries and reads for the others.
+    expect(asked.records).toBeGreaterThan(0);
+    expect(asked.entries).toBeGreaterThan(0);
+    expect(asked.read).toBeGreaterThan(0);
+  });
+
+  it('refuses a malformed records page and applies nothing from it', async () => {
+    const { d, applied } = deps(async (peer, ops) => {
+      if (ops[0]?.op === 'digests')
+        return [{ ok: true, digests: ops[0].slots.map(() => new Uint8Array([9])) }];
+      // One source sends a key that is not bytes, the other a record that is not a record.
+      const entry = peer === 'p1' ? ['not bytes', record] : [new Uint8Array([1]), [{ bogus: true }]];
+      return ops.map(() => ({ ok: true, records: [entry], more: false }));
+    });
+    const error = await copySlots(d, current, [5], new AbortController().signal).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SlotCopyError);
+    expect(applied).toEqual([]);
+  });
 
   it('copies exactly the keys this peer lacks or holds at another version, sharing frames across slots', async () => {
     const source: Replica = new Map();

@@ -3,10 +3,11 @@
  * current owners, before it acks a slot-map change. Replication has no
  * per-slot sync of its own (its anti-entropy follows the committed map,
  * which a new owner is not in yet), so this pulls through the replica
- * transport with replication's existing frame ops: `digests` to skip the
- * slots that already match, `entries` pages of (key, version hash) for the
- * slots that differ, `read` for the records this peer lacks or holds older,
- * and `apply` (to this peer's own replica) to merge them.
+ * transport with replication's frame ops: `digests` to skip the slots that
+ * already match; for a slot this peer holds nothing of (the usual case for
+ * a new owner), `records` pages of whole records; otherwise `entries` pages
+ * of (key, version hash) and `read` for the records this peer lacks or holds
+ * older; and `apply` (to this peer's own replica) to merge them.
  *
  * Every acknowledged write is on W of a slot's owners, so copying from
  * `owners − W + 1` of them sees it; a copy that cannot reach that many
@@ -40,6 +41,14 @@ const entriesPageLimit = Math.min(16, Math.floor(slotEntriesPerPageMax / slotsPe
 const chunksInFlightMax = 16;
 /** `read` or `apply` ops per frame: records carry values, so frames stay well under the frame bound. */
 const recordOpsPerFrame = 32;
+/**
+ * Records asked for per slot in a `records` op. The source bounds the reply
+ * frame's bytes itself (`recordsFrameBytesMax`), so large values only mean
+ * shorter pages.
+ */
+const recordsPageLimit = 64;
+/** Local `apply` ops per frame when merging pulled records: one durable batch each. */
+const applyOpsPerFrame = 256;
 /**
  * Tries per source: a copy is many requests, and on a loaded machine one of
  * them timing out should cost a retry, not the whole slot-map round (a
@@ -145,6 +154,66 @@ async function slotsEntries(
   return out;
 }
 
+function recordsOf(raw: unknown): { records: [Uint8Array, ReplicaRecord][]; more: boolean } {
+  const { records, more } = okResult(raw, 'records');
+  if (!Array.isArray(records) || records.length > recordsPageLimit || typeof more !== 'boolean') {
+    throw new SlotCopyError('records: malformed reply');
+  }
+  const checked = records.map((entry, i): [Uint8Array, ReplicaRecord] => {
+    if (
+      !Array.isArray(entry) ||
+      entry.length !== 2 ||
+      !(entry[0] instanceof Uint8Array) ||
+      entry[0].length === 0
+    ) {
+      throw new SlotCopyError('records: malformed reply');
+    }
+    return [entry[0], recordFromWire(entry[1], `records[${i}].record`)];
+  });
+  return { records: checked, more };
+}
+
+/**
+ * Pulls every record of `slots` (which this peer holds nothing of) from
+ * `source`, a page of each slot per frame, and merges them in; resolves with
+ * the records merged.
+ */
+async function pullWhole(
+  deps: SlotCopyDeps,
+  source: string,
+  slots: readonly number[],
+  signal: AbortSignal,
+): Promise<number> {
+  let records = 0;
+  let open: { slot: number; after: Uint8Array | null }[] = slots.map((slot) => ({ slot, after: null }));
+  while (open.length > 0) {
+    signal.throwIfAborted();
+    const ops: ReplicaOp[] = open.map(({ slot, after }) => ({
+      op: 'records',
+      slot,
+      after,
+      limit: recordsPageLimit,
+    }));
+    const results = await deps.call(source, ops);
+    if (results.length !== ops.length) throw new SlotCopyError('records: malformed reply');
+    const applies: ReplicaOp[] = [];
+    const next: typeof open = [];
+    open.forEach(({ slot, after }, i) => {
+      const page = recordsOf(results[i]);
+      for (const [key, record] of page.records) applies.push({ op: 'apply', key, slot, record });
+      // A page cut short by the frame's byte budget may be empty: ask again from the same key.
+      if (page.more) next.push({ slot, after: page.records.at(-1)?.[0] ?? after });
+    });
+    for (let k = 0; k < applies.length; k += applyOpsPerFrame) {
+      const applied = await deps.call(deps.selfId, applies.slice(k, k + applyOpsPerFrame));
+      for (const result of applied) okResult(result, 'apply');
+    }
+    records += applies.length;
+    open = next;
+  }
+  return records;
+}
+
 /** Copies a frame's worth of slots whose digests differ from `source`'s; resolves with the records merged. */
 async function copyChunkFrom(
   deps: SlotCopyDeps,
@@ -152,10 +221,25 @@ async function copyChunkFrom(
   slots: readonly number[],
   signal: AbortSignal,
 ): Promise<number> {
-  const [theirs, mine] = await Promise.all([
-    slotsEntries(deps, source, slots, signal),
-    slotsEntries(deps, deps.selfId, slots, signal),
-  ]);
+  const mine = await slotsEntries(deps, deps.selfId, slots, signal);
+  // A slot this peer holds nothing of (a new owner's usual case) is pulled whole, records and all:
+  // one round trip per page instead of listing the source's entries and then reading each record.
+  const empty = slots.filter((slot) => mine.get(slot)!.size === 0);
+  const holding = slots.filter((slot) => mine.get(slot)!.size > 0);
+  let records = empty.length > 0 ? await pullWhole(deps, source, empty, signal) : 0;
+  if (holding.length > 0) records += await copyDiffering(deps, source, holding, mine, signal);
+  return records;
+}
+
+/** Copies the records of `slots` this peer lacks or holds at another version than `source`. */
+async function copyDiffering(
+  deps: SlotCopyDeps,
+  source: string,
+  slots: readonly number[],
+  mine: Map<number, SlotEntries>,
+  signal: AbortSignal,
+): Promise<number> {
+  const theirs = await slotsEntries(deps, source, slots, signal);
   const wanted: { key: Uint8Array; slot: number }[] = [];
   for (const slot of slots) {
     const local = mine.get(slot)!;
@@ -246,60 +330,68 @@ export async function copySlots(
     const others = (owners[slot] ?? []).filter((o) => o !== deps.selfId).length;
     return Math.min(others, deps.sourcesNeeded(owners[slot]?.length ?? 0));
   };
-  const bySource = new Map<string, number[]>();
+  // Two waves: first one source per slot (spread over the owners), then the others. A slot the first
+  // wave filled usually matches its other sources' digests, so the second wave skips it instead of
+  // pulling and merging every record once more per source.
+  const waves = [new Map<string, number[]>(), new Map<string, number[]>()] as const;
   for (const slot of slots) {
     const others = (owners[slot] ?? []).filter((owner) => owner !== deps.selfId);
     const up = others.filter((owner) => deps.isUp(owner));
     // Too few owners up in this peer's view: ask the others too rather than fail at once. The view
     // is advisory, and right after this peer stalled (a long copy, a busy machine) it shows every
     // peer it has not heard from since as down until their next heartbeat.
-    for (const owner of up.length >= needed(slot) ? up : others) {
-      const list = bySource.get(owner) ?? [];
+    const sources = up.length >= needed(slot) ? up : others;
+    sources.forEach((owner, i) => {
+      const wave = waves[(i + slot) % sources.length === 0 ? 0 : 1];
+      const list = wave.get(owner) ?? [];
       list.push(slot);
-      bySource.set(owner, list);
-    }
+      wave.set(owner, list);
+    });
   }
   const copiedFrom = new Map<number, number>();
-  const failedSources: string[] = [];
+  /** Per source, the slots it counted for: once, however many attempts or waves saw them through. */
+  const copiedBy = new Map<string, Set<number>>();
+  const failedSources = new Set<string>();
   const failures: string[] = [];
   let differing = 0;
   let records = 0;
   let done = 0;
   for (const slot of slots) if (needed(slot) === 0) done += 1;
   onSlotsDone?.(done);
-  await Promise.all(
-    [...bySource].map(async ([source, sourceSlots]) => {
-      // A slot counts once per source, however many attempts saw it through (a retry's digests match).
-      const copiedHere = new Set<number>();
-      const onCopied = (copied: readonly number[]) => {
-        if (copied.length === 0) return;
-        for (const slot of copied) {
-          if (copiedHere.has(slot)) continue;
-          copiedHere.add(slot);
-          const count = (copiedFrom.get(slot) ?? 0) + 1;
-          copiedFrom.set(slot, count);
-          if (count === needed(slot)) done += 1;
-        }
-        onSlotsDone?.(done);
-      };
-      for (let attempt = 1; ; attempt++) {
-        try {
-          // Digests skip what an earlier attempt already copied.
-          const report = await copyFromSource(deps, source, sourceSlots, signal, onCopied);
-          differing += report.differing;
-          records += report.records;
-          return;
-        } catch (error) {
-          if (signal.aborted) throw error;
-          if (attempt < sourceAttemptsMax) continue;
-          failedSources.push(source);
-          // The tail of the id is enough to tell owners apart and keeps the reason short (acks carry 200 chars).
-          failures.push(`…${source.slice(-6)}: ${String(error)}`);
-          return;
-        }
+  const copyFrom = async (source: string, sourceSlots: readonly number[]) => {
+    const copiedHere = copiedBy.get(source) ?? new Set<number>();
+    copiedBy.set(source, copiedHere);
+    const onCopied = (copied: readonly number[]) => {
+      if (copied.length === 0) return;
+      for (const slot of copied) {
+        if (copiedHere.has(slot)) continue;
+        copiedHere.add(slot);
+        const count = (copiedFrom.get(slot) ?? 0) + 1;
+        copiedFrom.set(slot, count);
+        if (count === needed(slot)) done += 1;
       }
-    }),
-  );
+      onSlotsDone?.(done);
+    };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        // Digests skip what an earlier attempt already copied.
+        const report = await copyFromSource(deps, source, sourceSlots, signal, onCopied);
+        differing += report.differing;
+        records += report.records;
+        return;
+      } catch (error) {
+        if (signal.aborted) throw error;
+        if (attempt < sourceAttemptsMax) continue;
+        failedSources.add(source);
+        // The tail of the id is enough to tell owners apart and keeps the reason short (acks carry 200 chars).
+        failures.push(`…${source.slice(-6)}: ${String(error)}`);
+        return;
+      }
+    }
+  };
+  for (const wave of waves) {
+    await Promise.all([...wave].map(([source, sourceSlots]) => copyFrom(source, sourceSlots)));
+  }
   signal.throwIfAborted();
   const short = slots.filter((slot) => (copiedFrom.get(slot) ?? 0) < needed(slot));
   if (short.length > 0) {
@@ -307,7 +399,7 @@ export async function copySlots(
       `${short.length} slots could not be copied from enough owners (first ${short[0]}; ${failures.length > 0 ? `failed: ${failures.join('; ')}` : 'no source up'})`,
     );
   }
-  return { slots: slots.length, differing, records, failedSources };
+  return { slots: slots.length, differing, records, failedSources: [...failedSources] };
 }
 
 /** The slots of a list of inclusive ranges. */

@@ -79,6 +79,31 @@ describe('anti-entropy with per-database replication factors', () => {
     });
   });
 
+  it('forgets under-replication marks the slot map made moot (slot given up, co-owner replaced)', async () => {
+    await withCluster('moot marks', options, async (cluster) => {
+      const key = '{moot}1';
+      const slot = keySlot(key);
+      const owners = cluster.placement.lookup(slot).owners;
+      const [self, , gone] = owners as [string, string, string];
+      await cluster.at(self).put(enc(key), enc('v'));
+      cluster.network.stop(gone);
+      cluster.placement.markDown(gone);
+      await cluster.at(self).antiEntropy([gone]);
+      expect(cluster.at(self).underReplicatedSlots().slots).toContain(slot);
+      // `gone` leaves the slot for good: the mark against it can never be verified, so it goes.
+      const spare = cluster.ids.find((id) => !owners.includes(id))!;
+      cluster.placement.moveSlot(slot, [self, owners[1]!, spare]);
+      expect(cluster.at(self).underReplicatedSlots().slots).not.toContain(slot);
+      // Marked again against the new co-owner, then the slot moves away from `self`: also forgotten.
+      cluster.network.stop(spare);
+      cluster.placement.markDown(spare);
+      await cluster.at(self).antiEntropy([spare]);
+      expect(cluster.at(self).underReplicatedSlots().slots).toContain(slot);
+      cluster.placement.moveSlot(slot, [owners[1]!, spare, gone]);
+      expect(cluster.at(self).underReplicatedSlots().slots).not.toContain(slot);
+    });
+  });
+
   it('verifies the extra owners of a larger-N database and marks them when they are down', async () => {
     await withCluster('extra owners', options, async (cluster) => {
       const key = 'big/{extra}1';

@@ -7,6 +7,7 @@ import { frameBytesMax, opsPerFrameMax } from './limits.ts';
 import { mint } from './record.ts';
 import { recordToWire } from './record-codec.ts';
 import { Replicator } from './replicator.ts';
+import { resultFromWire } from './replies.ts';
 import { MemoryReplicaNetwork, StaticPlacement, testTimers } from './testing/index.ts';
 
 const enc = (text: string) => new TextEncoder().encode(text);
@@ -64,11 +65,60 @@ describe('frames', () => {
       { op: 'children', slot: 5, minN: 1, level: 1, parents: [0, 15] },
       { op: 'entries', slot: 2, minN: 10, level: 4, bucket: 65535, after: enc('k'), limit: 10 },
       { op: 'reap', key: enc('d'), slot: 3, versionHash: new Uint8Array(8) },
+      { op: 'records', slot: 4, after: null, limit: 64 },
+      { op: 'records', slot: 4, after: enc('e'), limit: 1 },
     ];
     const decoded = decodeRequest(encodeRequest(9, ops));
     expect(decoded.clock).toBe(9);
     // structuredClone turns Node Buffers (what cbor-x decodes bytes to) into plain Uint8Arrays.
     expect(structuredClone(decoded.ops)).toEqual(ops);
+  });
+
+  it('answers records pages within one byte budget per frame, always with the first record, and pages on', async () => {
+    const { send } = await replicaUnderTest();
+    const big = (n: number) =>
+      mint([], {
+        actor: 'peer-1~a',
+        clock: 5 + n,
+        payload: { bytes: new Uint8Array(200_000).fill(n), mintedMs: 1 },
+      }).record;
+    const keys = ['r1', 'r2', 'r3'].map(enc);
+    const put = decodeReply(
+      await send(
+        encodeRequest(
+          1,
+          keys.map((key, n) => ({ op: 'apply', key, slot: 7, record: big(n) })),
+        ),
+      ),
+      3,
+    );
+    expect('results' in put && put.results.every((r) => (r as { ok: boolean }).ok)).toBe(true);
+    const page = async (ops: ReplicaOp[]) => {
+      const reply = decodeReply(await send(encodeRequest(2, ops)), ops.length);
+      if (!('results' in reply)) throw new Error('frame refused');
+      return reply.results.map((raw, i) => resultFromWire(ops[i]!, raw, `results[${i}]`)) as unknown as {
+        records: [Uint8Array, unknown][];
+        more: boolean;
+      }[];
+    };
+    const [first, second] = await page([
+      { op: 'records', slot: 7, after: null, limit: 10 },
+      { op: 'records', slot: 7, after: null, limit: 10 },
+    ]);
+    // 512 KiB of stored bytes per frame: two 200 kB records, then nothing more for either op.
+    expect(first!.records).toHaveLength(2);
+    expect(first!.more).toBe(true);
+    expect(second!.records).toHaveLength(0);
+    expect(second!.more).toBe(true);
+    const [rest] = await page([{ op: 'records', slot: 7, after: first!.records[1]![0], limit: 10 }]);
+    expect(rest!.records).toHaveLength(1);
+    expect(rest!.more).toBe(false);
+    const seen = [...first!.records, ...rest!.records].map(([key]) => new TextDecoder().decode(key)).sort();
+    expect(seen).toEqual(['r1', 'r2', 'r3']);
+    // Another slot's records are not in this slot's pages, and a bad limit is a bad frame.
+    const [other] = await page([{ op: 'records', slot: 8, after: null, limit: 10 }]);
+    expect(other!.records).toHaveLength(0);
+    expectBadFrame(await send(encodeRequest(3, [{ op: 'records', slot: 7, after: null, limit: 0 }])));
   });
 
   it('applies a valid frame from a peer', async () => {

@@ -99,6 +99,18 @@ export interface EntriesOp {
   readonly after: Bytes | null;
   readonly limit: number;
 }
+/**
+ * Return one page of a slot's records (key and whole record, in slot-index
+ * order) after key `after`: what a new owner pulls into a slot it holds
+ * nothing of, instead of listing entries and reading each. The records of
+ * one reply frame stay within `recordsFrameBytesMax` stored bytes.
+ */
+export interface RecordsOp {
+  readonly op: 'records';
+  readonly slot: number;
+  readonly after: Bytes | null;
+  readonly limit: number;
+}
 /** Remove the key's record if (and only if) its version hash still equals `versionHash` and it is all tombstones. */
 export interface ReapOp {
   readonly op: 'reap';
@@ -131,6 +143,7 @@ export type ReplicaOp =
   | DigestsOp
   | ChildrenOp
   | EntriesOp
+  | RecordsOp
   | ReapOp
   | ScanOp;
 
@@ -153,6 +166,11 @@ export type OpResult =
   | { readonly ok: true; readonly children: ReadonlyArray<readonly [Bytes, number]> }
   | { readonly ok: true; readonly entries: ReadonlyArray<readonly [Bytes, Bytes]>; readonly more: boolean }
   | { readonly ok: true; readonly reaped: boolean }
+  | {
+      readonly ok: true;
+      readonly records: ReadonlyArray<readonly [Bytes, ReplicaRecord]>;
+      readonly more: boolean;
+    }
   | {
       readonly ok: true;
       readonly scanned: ReadonlyArray<readonly [Bytes, Bytes]>;
@@ -327,6 +345,24 @@ function opFromWire(raw: unknown, path: string): ReplicaOp {
         limit,
       };
     }
+    case 'records': {
+      if (o.after !== null) checkKey(o.after, `${path}.after`);
+      const limit = o.limit;
+      if (
+        typeof limit !== 'number' ||
+        !Number.isInteger(limit) ||
+        limit < 1 ||
+        limit > slotEntriesPerPageMax
+      ) {
+        throw new BadFrameError(`${path}.limit: 1..${slotEntriesPerPageMax}`);
+      }
+      return {
+        op: 'records',
+        slot: checkSlot(o.slot, `${path}.slot`),
+        after: (o.after as Bytes) ?? null,
+        limit,
+      };
+    }
     case 'reap': {
       if (!isBytes(o.versionHash) || o.versionHash.length !== 8) {
         throw new BadFrameError(`${path}.versionHash: must be 8 bytes`);
@@ -402,6 +438,7 @@ function resultToWire(result: OpResult): Record<string, unknown> {
   const out: Record<string, unknown> = { ...result };
   if ('record' in result) out.record = result.record ? recordToWire(result.record) : null;
   if ('duplicate' in result && result.duplicate) out.duplicate = idempotentToWire(result.duplicate);
+  if ('records' in result) out.records = result.records.map(([key, record]) => [key, recordToWire(record)]);
   return out;
 }
 

@@ -24,6 +24,13 @@ export const digestSlotsPerOpMax = 4096;
 export const slotEntriesPerPageMax = 512;
 /** Most entries one scan page returns. */
 export const scanEntriesPerPageMax = 1024;
+/**
+ * Stored record bytes the `records` ops of one request frame may return
+ * together after the first record, which is always returned (alone it fits
+ * a frame, as a `read` of it does). Half of what one CBOR value (so one
+ * frame) may hold, leaving room for the wire encoding.
+ */
+export const recordsFrameBytesMax = 512 * 1024;
 /** A scan page stops once its keys and values pass this many bytes, so a reply stays well under `frameBytesMax`. */
 export const scanPageBytesMax = 512 * 1024;
 /** A scan page stops after looking at this many keys, even if most belonged to slots not asked for. */

@@ -56,6 +56,13 @@ export interface RecordChange {
   readonly before: ReplicaRecord | undefined;
 }
 
+/** What the `records` ops of one reply frame may still return. */
+export interface RecordsBudget {
+  bytesLeft: number;
+  /** Records returned so far in the frame. */
+  given: number;
+}
+
 /** A derived entry or a record value returned by a replica scan. */
 export type ScanEntry = readonly [key: Uint8Array, value: Uint8Array];
 
@@ -274,6 +281,10 @@ export class ReplicaStore {
   async getRecord(key: Uint8Array): Promise<ReplicaRecord | undefined> {
     const bytes = await this.store.get(key);
     if (!bytes) return undefined;
+    return this.#decodeRecord(bytes);
+  }
+
+  #decodeRecord(bytes: Uint8Array): ReplicaRecord {
     return corrupt('record', () => {
       const raw = decodeValue<{ v?: unknown; s?: unknown }>(bytes);
       if (raw?.v !== REPLICA_FORMAT_VERSION) throw new Error(`unsupported record format ${String(raw?.v)}`);
@@ -500,6 +511,36 @@ export class ReplicaStore {
       if (out.length >= limit) break;
     }
     return out;
+  }
+
+  /**
+   * Up to `limit` whole records of `slot` after key `after` (exclusive), in
+   * slot-index order, while their stored bytes fit `budget` (shared by the
+   * `records` ops of one reply frame; its first record is always taken).
+   */
+  async recordsPage(
+    slot: number,
+    after: Uint8Array | null,
+    limit: number,
+    budget: RecordsBudget,
+  ): Promise<{ records: [Uint8Array, ReplicaRecord][]; more: boolean }> {
+    const range = this.#range(slot, 0, 0);
+    // A cursor from outside the slot (a confused or hostile peer) must not widen the scan.
+    const cursor = after ? slotIndexKey(slot, after) : null;
+    const start = cursor && compareBytes(cursor, range.start) > 0 ? cursor : range.start;
+    const records: [Uint8Array, ReplicaRecord][] = [];
+    for await (const { key, value } of this.store.scan({ start, end: range.end })) {
+      if (cursor && compareBytes(key, cursor) <= 0) continue;
+      if (records.length >= limit) return { records, more: true };
+      const recordKey = this.#entry(value).key;
+      const bytes = await this.store.get(recordKey);
+      if (bytes === undefined) continue; // reaped or dropped since the index entry was read
+      if (budget.given > 0 && bytes.length > budget.bytesLeft) return { records, more: true };
+      budget.given += 1;
+      budget.bytesLeft -= bytes.length;
+      records.push([recordKey, this.#decodeRecord(bytes)]);
+    }
+    return { records, more: false };
   }
 
   /** Digests of the `bucketFanout` children of bucket (`level`, `parent`) of `slot`, over keys with N ≥ `minN`. */

@@ -9,7 +9,7 @@ import { TesseraError } from '@tessera/core';
 import { equalBytes, Hash64, toHex } from './bytes.ts';
 import { BadFrameError } from './errors.ts';
 import { decodeRequest, encodeErrorReply, encodeReply, type OpResult, type ReplicaOp } from './frames.ts';
-import { scanExaminedPerPageMax, scanPageBytesMax } from './limits.ts';
+import { recordsFrameBytesMax, scanExaminedPerPageMax, scanPageBytesMax } from './limits.ts';
 import {
   isTombstoneOnly,
   maxClock,
@@ -19,7 +19,7 @@ import {
   type ReplicaRecord,
   versionHash,
 } from './record.ts';
-import type { ReplicaStore } from './replica-store.ts';
+import type { RecordsBudget, ReplicaStore } from './replica-store.ts';
 
 /** Hash of a write's content, to tell a retry from a conflicting reuse of an idempotency key. */
 export function contentHash(deleted: boolean, value: Uint8Array | null): Uint8Array {
@@ -99,7 +99,17 @@ export class ReplicaService {
    * `ReplicaStore.putRecord`) and they are answered together.
    */
   executeMany(ops: readonly ReplicaOp[]): Promise<OpResult[]> {
-    return Promise.all(ops.map((op) => this.execute(op)));
+    const budget: RecordsBudget = { bytesLeft: recordsFrameBytesMax, given: 0 };
+    // `records` ops share the frame's byte budget in op order (execute never rejects).
+    let records: Promise<unknown> = Promise.resolve();
+    return Promise.all(
+      ops.map((op) => {
+        if (op.op !== 'records') return this.execute(op, undefined, budget);
+        const result = records.then(() => this.execute(op, undefined, budget));
+        records = result;
+        return result;
+      }),
+    );
   }
 
   /**
@@ -108,9 +118,13 @@ export class ReplicaService {
    * durable, so the local coordinator can send it to the other owners while
    * this replica's write is in flight (the op still resolves only once durable).
    */
-  async execute(op: ReplicaOp, onMinted?: (record: ReplicaRecord) => void): Promise<OpResult> {
+  async execute(
+    op: ReplicaOp,
+    onMinted?: (record: ReplicaRecord) => void,
+    budget: RecordsBudget = { bytesLeft: recordsFrameBytesMax, given: 0 },
+  ): Promise<OpResult> {
     try {
-      return await this.#execute(op, onMinted);
+      return await this.#execute(op, onMinted, budget);
     } catch (error) {
       if (error instanceof TesseraError) return { ok: false, code: error.code, message: error.message };
       return {
@@ -121,7 +135,11 @@ export class ReplicaService {
     }
   }
 
-  async #execute(op: ReplicaOp, onMinted?: (record: ReplicaRecord) => void): Promise<OpResult> {
+  async #execute(
+    op: ReplicaOp,
+    onMinted: ((record: ReplicaRecord) => void) | undefined,
+    budget: RecordsBudget,
+  ): Promise<OpResult> {
     const { store, clock } = this.#options;
     switch (op.op) {
       case 'mint':
@@ -193,6 +211,10 @@ export class ReplicaService {
         const page = await store.bucketEntries(op.slot, op.minN, op.level, op.bucket, op.after, op.limit + 1);
         const entries = page.slice(0, op.limit).map((entry) => [entry.key, entry.versionHash] as const);
         return { ok: true, entries, more: page.length > op.limit };
+      }
+      case 'records': {
+        const page = await store.recordsPage(op.slot, op.after, op.limit, budget);
+        return { ok: true, records: page.records, more: page.more };
       }
       case 'scan': {
         const page = await store.scanPage(

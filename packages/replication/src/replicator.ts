@@ -605,7 +605,10 @@ export class Replicator {
 
   /** Compares per-slot digests with co-owners (all, or `peers`) and repairs what differs. */
   antiEntropy(peers?: readonly PeerId[]): Promise<AntiEntropyReport> {
-    return runGuarded(this, () => runAntiEntropy(this.#context, peers));
+    return runGuarded(this, () => {
+      this.#pruneUnderReplicated();
+      return runAntiEntropy(this.#context, peers);
+    });
   }
 
   /**
@@ -629,8 +632,27 @@ export class Replicator {
 
   /** Slots where some co-owner may be missing data (hinted, failed, unreachable or not yet verified). */
   underReplicatedSlots(): UnderReplication {
+    this.#pruneUnderReplicated();
     const slots = [...this.#underReplicated.keys()].sort((a, b) => a - b);
     return { count: slots.length, slots };
+  }
+
+  /**
+   * Forgets marks the slot map made moot: slots this peer no longer owns and
+   * peers that no longer own the slot. Anti-entropy verifies only current
+   * co-owners of owned slots, so such a mark (say, from a pass run while a
+   * restarted peer was still folding older maps) would never clear.
+   */
+  #pruneUnderReplicated(): void {
+    for (const [slot, peers] of this.#underReplicated) {
+      const owners = this.#placement.lookup(slot).owners;
+      if (!owners.includes(this.selfId)) {
+        this.#underReplicated.delete(slot);
+        continue;
+      }
+      for (const peer of peers) if (!owners.includes(peer)) peers.delete(peer);
+      if (peers.size === 0) this.#underReplicated.delete(slot);
+    }
   }
 
   /** Forgets cached slot digests; call after the store was changed behind the Replicator (wiped, restored). */

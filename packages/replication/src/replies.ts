@@ -100,6 +100,20 @@ export function resultFromWire(op: ReplicaOp, raw: unknown, path: string): OpRes
         throw new BadFrameError(`${path}.next: behind the page`);
       return { ok: true, scanned: checked, next };
     }
+    case 'records': {
+      const records = raw.records;
+      if (!Array.isArray(records) || records.length > op.limit || typeof raw.more !== 'boolean') {
+        throw new BadFrameError(`${path}.records: at most ${op.limit} records and a boolean more`);
+      }
+      const checked = records.map((entry, i) => {
+        if (!Array.isArray(entry) || entry.length !== 2) {
+          throw new BadFrameError(`${path}.records[${i}]: must be [key, record]`);
+        }
+        const key = checkKey(entry[0], `${path}.records[${i}]`);
+        return [key, recordFromWire(entry[1], `${path}.records[${i}].record`)] as const;
+      });
+      return { ok: true, records: checked, more: raw.more };
+    }
     case 'reap':
       if (typeof raw.reaped !== 'boolean') throw new BadFrameError(`${path}.reaped: must be a boolean`);
       return { ok: true, reaped: raw.reaped };

@@ -320,7 +320,8 @@ export async function run(): Promise<void> {
             processes.map(async (p) => {
               const view = await p.call<SlotMapView>({ cmd: 'slotMap' });
               const marks = await p.call<{ count: number }>({ cmd: 'underReplicated' });
-              return `${p.id.slice(-6)} epoch ${view.epoch} under ${marks.count}`;
+              const { alive, log } = view as unknown as { alive: number; log: { count: number; clock: number } };
+              return `${p.id.slice(-6)} epoch ${view.epoch} under ${marks.count} alive ${alive} log ${log.count}@${log.clock}`;
             }),
           );
           progress(

@@ -68,6 +68,8 @@ export function spawnPeerProcess(
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
+    // TESSERA_TRACE=1: the peer process logs its coordinator and slot map (see peer-process.ts).
+    if (process.env.TESSERA_TRACE) process.stderr.write(chunk);
   });
   const events: PeerProcessEvent[] = [];
   let nextCallId = 1;

@@ -40,9 +40,18 @@ const out = (value: object): void => {
 
 const storage: Store =
   config.dataDir === undefined ? await openMemoryStore() : await openFsStore(config.dataDir);
+/** TESSERA_TRACE=1: coordinator and slot-map debug lines on stderr, prefixed with time and a short peer tag. */
+const traceStarted = Date.now();
+let traceTag = 'peer';
+const traceLine = (level: string) => (message: string, fields?: Record<string, unknown>) =>
+  process.stderr.write(
+    `${((Date.now() - traceStarted) / 1000).toFixed(2)} ${traceTag} ${level} ${message} ${JSON.stringify(fields ?? {})}\n`,
+  );
+
 const peer = await createPeer({
   storage,
   cluster: config.cluster,
+  ...(process.env.TESSERA_TRACE ? { logger: { debug: traceLine('debug'), warn: traceLine('warn') } } : {}),
   ...(config.bootstrap === undefined ? {} : { bootstrap: config.bootstrap }),
   ...(config.listen === undefined ? {} : { listen: config.listen }),
   ...(config.timing === undefined ? {} : { timing: config.timing }),
@@ -52,6 +61,11 @@ const peer = await createPeer({
   ...(config.replicationFactor === undefined ? {} : { replicationFactor: config.replicationFactor }),
   ...(config.slotMap === undefined ? {} : { slotMap: config.slotMap }),
 });
+
+traceTag = peer.id.slice(-6);
+if (process.env.TESSERA_TRACE) {
+  peer.slotMap.on('commit', ({ head }) => traceLine('info')(`slot map: COMMIT epoch ${head.map.epoch}`));
+}
 
 peer.network.onBroadcast((data, from) =>
   out({ event: 'broadcast', from, text: new TextDecoder().decode(data) }),
@@ -266,7 +280,18 @@ async function runData(command: DataCommand): Promise<unknown> {
       for (const range of map.ranges)
         if (range.owners.includes(peer.id)) copies += range.end - range.start + 1;
       const owners = [...new Set(map.ranges.flatMap((range) => range.owners))].sort();
-      return { epoch: map.epoch, ranges: map.ranges.length, owners, copies, stats: peer.slotMap.stats() };
+      const alive = peer.members().filter((member) => member.liveness === 'alive').length;
+      const { pulled, duplicates } = peer.coordinator.stats() as unknown as Record<string, number>;
+      return {
+        epoch: map.epoch,
+        ranges: map.ranges.length,
+        owners,
+        copies,
+        stats: peer.slotMap.stats(),
+        // For diagnosing a peer stuck behind: its view of the members and of the coordinator log.
+        alive,
+        log: { ...peer.coordinator.logSummary(), pulled, duplicates },
+      };
     }
     case 'put':
       return await peer.put(command.key ?? '', command.value, command.options);
