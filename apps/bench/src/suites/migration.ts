@@ -54,6 +54,9 @@ interface SlotMapView {
   readonly epoch: number;
   readonly owners: string[];
   readonly stats: unknown;
+  /** Members this peer sees alive, and its coordinator log (diagnostics of a peer stuck behind). */
+  readonly alive: number;
+  readonly log: { readonly count: number; readonly clock: number };
 }
 
 /** A TCP port free right now on loopback (the OS picks it; a peer listens on it moments later). */
@@ -320,7 +323,7 @@ export async function run(): Promise<void> {
             processes.map(async (p) => {
               const view = await p.call<SlotMapView>({ cmd: 'slotMap' });
               const marks = await p.call<{ count: number }>({ cmd: 'underReplicated' });
-              const { alive, log } = view as unknown as { alive: number; log: { count: number; clock: number } };
+              const { alive, log } = view;
               return `${p.id.slice(-6)} epoch ${view.epoch} under ${marks.count} alive ${alive} log ${log.count}@${log.clock}`;
             }),
           );
