@@ -31,15 +31,22 @@ export interface ReclaimReport {
 /** When each slot was first seen unowned by this peer (per Replicator; reset when owned again). */
 export type UnownedSince = Map<number, number>;
 
+/** Whether `slot` has owners (a slot map) and this peer is not one of them. */
+function unowned(context: ReplicatorContext, slot: number): boolean {
+  const { owners } = context.placement.lookup(slot);
+  return owners.length > 0 && !owners.includes(context.selfId);
+}
+
 /**
- * Whether this peer may drop its records of `slot` now: it does not own the
- * slot, is not about to (a change in flight that gives it the slot is
- * copying records in), and the slot has owners to hand them to.
+ * Whether this peer may drop its records of `slot` now: unowned, and not
+ * about to be owned (a change in flight that gives it the slot is copying
+ * records in). The pending check is the costlier one: asked only for slots
+ * this peer holds records of.
  */
 function reclaimable(context: ReplicatorContext, slot: number): boolean {
-  const { owners } = context.placement.lookup(slot);
-  if (owners.length === 0 || owners.includes(context.selfId)) return false;
-  return !(context.placement.pending?.(slot)?.owners.includes(context.selfId) ?? false);
+  return (
+    unowned(context, slot) && !(context.placement.pending?.(slot)?.owners.includes(context.selfId) ?? false)
+  );
 }
 
 export async function reclaimUnowned(
@@ -51,7 +58,7 @@ export async function reclaimUnowned(
   const now = context.now();
   const due: number[] = [];
   for (let slot = 0; slot < slotCount; slot++) {
-    if (!reclaimable(context, slot)) {
+    if (!unowned(context, slot)) {
       since.delete(slot);
       continue;
     }
@@ -69,6 +76,7 @@ export async function reclaimUnowned(
       since.delete(slot);
       continue;
     }
+    if (!reclaimable(context, slot)) continue;
     slots += 1;
     for (let i = 0; i < entries.length; i += recordsPerRound) {
       const round = entries.slice(i, i + recordsPerRound);
