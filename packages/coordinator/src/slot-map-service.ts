@@ -431,9 +431,28 @@ export function createSlotMap(options: SlotMapOptions): SlotMapService {
     if (better) await endMine('abort', 'yielded');
   };
 
+  /**
+   * A peer given bootstrap peers that has no map and has caught up with
+   * nobody yet, while it sees other owners (or `joinWaitMs` has not passed).
+   */
+  const waitingToJoin = (): boolean => {
+    if (head.map.epoch !== 0 || !expectPeers || synced.size > 0) return false;
+    const othersSeen = coordinator
+      .members()
+      .some((m) => m.id !== me && m.role === 'owner' && m.liveness === 'alive');
+    return othersSeen || timers.now() - startedMs < timing.joinWaitMs;
+  };
+
   /** Answers open proposals this peer is a required owner of. */
   const answer = async () => {
     if (coordinator.self().role !== 'owner') return;
+    // A joining peer that has caught up with nobody yet answers nothing. It knows too little to judge
+    // (the proposal may be long committed, its owners not yet heard from), and its Lamport clock may
+    // still be below messages an earlier run of the same identity published (a wiped store): an ack
+    // now could take one of their (clock, origin) ids, so peers holding the old ack would drop it as
+    // a duplicate and the logs would differ under one key (seen: a rebuilt owner whose refusal
+    // replaced its own old ok-ack could never fold the committed map).
+    if (waitingToJoin()) return;
     const held = hold ? ledger.proposal(hold.id) : undefined;
     const members = memberMap();
     const release = !hold

@@ -51,7 +51,17 @@ class Harness {
   }
 
   async add(id: string, options: { expectPeers?: boolean } = {}): Promise<Node> {
-    const peer = await this.sim.addPeer(id);
+    return this.#build(await this.sim.addPeer(id), id, options);
+  }
+
+  /** Brings a crashed peer back under its id with an empty store (a lost disk); start it with `start`. */
+  async restartWiped(id: string, options: { expectPeers?: boolean } = {}): Promise<Node> {
+    const peer = await this.sim.restart(id, { wiped: true });
+    this.#crashed.delete(id);
+    return this.#build(peer, id, options);
+  }
+
+  #build(peer: SimPeer, id: string, options: { expectPeers?: boolean }): Node {
     const coordinator = createCoordinator({
       network: peer.network,
       timers: peer.timers,
@@ -486,6 +496,25 @@ describe('slot map protocol in simulation', () => {
     expect(alone, `seed ${seed}: after joinWaitMs the isolated peer commits a map of its own`).toBe(true);
     expect(h.sim.errors, `seed ${seed}`).toEqual([]);
     await h.stop();
+  });
+
+  it('an owner whose disk was wiped comes back under its id, folds the committed map and is an owner again', async () => {
+    for (const seed of [simulationSeed(), 11, 12, 13]) {
+      const h = await formed(seed, 4);
+      const epoch = h.map().epoch;
+      h.crash('p03');
+      await h.sim.runFor(500);
+      await h.restartWiped('p03', { expectPeers: true });
+      await h.start(['p03']);
+      const ok = await h.sim.runUntil(() => h.agreed(), { timeMsMax: 60_000, checkEveryMs: 250 });
+      const heads = h
+        .running()
+        .map((n) => `${n.id}@${n.slotMap.map.epoch}:${n.coordinator.logSummary().count}`);
+      expect(ok, `seed ${seed}: heads ${heads.join(' ')} (TESSERA_SIM_SEED=${seed})`).toBe(true);
+      expect(h.nodes.get('p03')!.slotMap.map.epoch).toBeGreaterThanOrEqual(epoch);
+      expect(mapOwners(h.map())).toContain('p03');
+      await h.stop();
+    }
   });
 
   it('a proposer that crashes mid-PREPARE: owners release their hold once it is down, not after ackHoldMs', async () => {

@@ -327,8 +327,14 @@ export async function run(): Promise<void> {
               return `${p.id.slice(-6)} epoch ${view.epoch} under ${marks.count} alive ${alive} log ${log.count}@${log.clock}`;
             }),
           );
+          // The rebuilt peer's own slot-map side: what it has proposed, acked, refused, and its copies.
+          const own = await rebuilt.call<SlotMapView>({ cmd: 'slotMap' });
+          const copies = (await rebuilt.call<Job[]>({ cmd: 'jobs', kind: 'slotcopy' })).map(
+            (job) => `${job.status} ${job.progress.done}/${job.progress.total}`,
+          );
           progress(
-            `rebuilding: ${count} of ${before} records back, ${under} under-replicated (slot, owner) marks; ${views.join(', ')}`,
+            `rebuilding: ${count} of ${before} records back, ${under} under-replicated (slot, owner) marks; ${views.join(', ')}; ` +
+              `rebuilt peer slot map ${JSON.stringify(own.stats)} copies [${copies.join(', ')}]`,
           );
         }
         return count >= before && under === 0;
