@@ -788,7 +788,12 @@ export function createSlotMap(options: SlotMapOptions): SlotMapService {
             void queue.run(react);
           }
         }),
-        coordinator.on('synced', ({ peer }) => synced.add(peer)),
+        coordinator.on('synced', ({ peer }) => {
+          const first = synced.size === 0;
+          synced.add(peer);
+          // A joining peer answers nothing before its first round: answer what arrived meanwhile now.
+          if (first) void queue.run(react);
+        }),
       ];
       for await (const message of coordinator.messages()) ingest(message);
       await queue.run(async () => {

@@ -93,7 +93,7 @@ describe('copySlots against model sources', () => {
   );
 
   function serve(replica: Replica, ops: readonly ReplicaOp[]): unknown[] {
-    return ops.map((op) => {
+    return ops.map((op, index) => {
       if (op.op === 'digests') {
         // A digest that differs whenever the slot's (key, hash) set does.
         return {
@@ -125,9 +125,11 @@ describe('copySlots against model sources', () => {
           hexOf(a.key) < hexOf(b.key) ? -1 : 1,
         );
         const from = op.after === null ? sorted : sorted.filter((e) => hexOf(e.key) > hexOf(op.after!));
-        // Like a real source at its frame's byte budget: every third page comes back empty, "more".
+        // Like a real source at its frame's byte budget: every third page after a frame's first comes
+        // back empty, "more" (the first op of a frame always gets its first record).
         recordsPages += 1;
-        if (recordsPages % 3 === 0 && from.length > 0) return { ok: true, records: [], more: true };
+        if (index > 0 && recordsPages % 3 === 0 && from.length > 0)
+          return { ok: true, records: [], more: true };
         const page = from.slice(0, Math.min(op.limit, 5));
         return { ok: true, records: page.map((e) => [e.key, record]), more: from.length > page.length };
       }
@@ -184,6 +186,18 @@ describe('copySlots against model sources', () => {
     expect(asked.records).toBeGreaterThan(0);
     expect(asked.entries).toBeGreaterThan(0);
     expect(asked.read).toBeGreaterThan(0);
+  });
+
+  it('fails a source that keeps answering "more" without records instead of asking forever', async () => {
+    const { d, applied } = deps(async (_peer, ops) => {
+      if (ops[0]?.op === 'digests')
+        return [{ ok: true, digests: ops[0].slots.map(() => new Uint8Array([9])) }];
+      return ops.map(() => ({ ok: true, records: [], more: true }));
+    });
+    const error = await copySlots(d, current, [5, 6], new AbortController().signal).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SlotCopyError);
+    expect(String(error)).toContain('no records');
+    expect(applied).toEqual([]);
   });
 
   it('refuses a malformed records page and applies nothing from it', async () => {

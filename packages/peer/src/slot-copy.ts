@@ -204,6 +204,8 @@ async function pullWhole(
       // A page cut short by the frame's byte budget may be empty: ask again from the same key.
       if (page.more) next.push({ slot, after: page.records.at(-1)?.[0] ?? after });
     });
+    // A source always returns a frame's first record: "more" with nothing at all would ask the same again forever.
+    if (applies.length === 0 && next.length > 0) throw new SlotCopyError('records: more, but no records');
     for (let k = 0; k < applies.length; k += applyOpsPerFrame) {
       const applied = await deps.call(deps.selfId, applies.slice(k, k + applyOpsPerFrame));
       for (const result of applied) okResult(result, 'apply');

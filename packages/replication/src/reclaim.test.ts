@@ -1,5 +1,6 @@
 import { keyPrefix, keySlot } from '@tessera/core';
 import { describe, expect, it } from 'vitest';
+import { defaultReplicatorLimits } from './limits.ts';
 import { startTestCluster } from './testing/index.ts';
 
 const enc = (text: string) => new TextEncoder().encode(text);
@@ -30,10 +31,17 @@ describe('Replicator.reclaimUnowned', () => {
       // A write that reached only the old owner (as a fan-out minted under the old map can arrive
       // after the copy): written while the old map still held and the other owners were cut off.
       cluster.placement.moveSlot(slot, before);
-      for (const id of before.slice(1)) cluster.network.stop(id);
+      // Down in the view too, so the write's fan-out goes to hints at once (never sent, never replayed here).
+      for (const id of before.slice(1)) {
+        cluster.network.stop(id);
+        cluster.placement.markDown(id);
+      }
       const late = (await cluster.at(leaver).get(keys[1]!, { consistency: 'one' })).context;
       await cluster.at(leaver).put(keys[1]!, enc('late'), { consistency: 'one', context: late });
-      for (const id of before.slice(1)) cluster.network.resume(id);
+      for (const id of before.slice(1)) {
+        cluster.network.resume(id);
+        cluster.placement.markUp(id);
+      }
       cluster.placement.moveSlot(slot, after);
       for (const owner of after) {
         expect(dec((await cluster.at(owner).get(keys[1]!, { consistency: 'one' })).value)).toBe('v1');
@@ -91,6 +99,43 @@ describe('Replicator.reclaimUnowned', () => {
       expect(await cluster.at(leaver).reclaimUnowned()).toMatchObject({ slots: 0, dropped: 0 });
       for (const key of keys)
         expect((await cluster.at(leaver).get(key, { consistency: 'one' })).found).toBe(true);
+    } finally {
+      await cluster.close();
+    }
+  });
+
+  it('drops, without handing over, a version older than hintTtlMs (the owners may have reaped its delete)', async () => {
+    const cluster = await startTestCluster({ peers: 4, seed: 13, limits: { reclaimAfterMs: 0 } });
+    try {
+      const { keys, slot } = keysOfOneSlot('stale', 2);
+      const before = cluster.placement.lookup(slot).owners;
+      const newcomer = cluster.ids.find((id) => !before.includes(id))!;
+      const leaver = before[0]!;
+      for (const key of keys) await cluster.at(leaver).put(key, enc('v'), { consistency: 'all' });
+      const after = [...before.filter((id) => id !== leaver), newcomer];
+      cluster.placement.moveSlot(slot, after);
+      await cluster.repairUntilQuiet();
+      // A version only the old owner holds, written long ago (as far as the clocks go).
+      // Down in the view too, so the write's fan-out goes to hints at once (never sent, never replayed here).
+      for (const id of before.slice(1)) {
+        cluster.network.stop(id);
+        cluster.placement.markDown(id);
+      }
+      cluster.placement.moveSlot(slot, before);
+      const read = await cluster.at(leaver).get(keys[0]!, { consistency: 'one' });
+      await cluster.at(leaver).put(keys[0]!, enc('stale'), { consistency: 'one', context: read.context });
+      for (const id of before.slice(1)) {
+        cluster.network.resume(id);
+        cluster.placement.markUp(id);
+      }
+      cluster.placement.moveSlot(slot, after);
+      cluster.timers.advance(defaultReplicatorLimits.hintTtlMs + 1);
+
+      expect(await cluster.at(leaver).reclaimUnowned()).toMatchObject({ slots: 1, dropped: 2, kept: 0 });
+      expect(await cluster.stores.get(leaver)!.get(keys[0]!)).toBeUndefined();
+      for (const owner of after) {
+        expect(dec((await cluster.at(owner).get(keys[0]!, { consistency: 'one' })).value)).toBe('v');
+      }
     } finally {
       await cluster.close();
     }

@@ -17,6 +17,17 @@ import type { PeerId } from './transport.ts';
 
 /** Records handed off per round (one `apply` frame per owner). */
 const recordsPerRound = 64;
+/** Value bytes per round, so an apply frame stays well under a frame's 1 MiB. */
+const roundBytesMax = 256 * 1024;
+/** A sibling's dot, stamp and context in an apply frame, beyond its value (generous). */
+const siblingOverheadBytes = 512;
+
+/** When the newest version of `record` was minted. */
+function newestMintMs(record: ReplicaRecord): number {
+  let newest = Number.NEGATIVE_INFINITY;
+  for (const sibling of record) newest = Math.max(newest, sibling.value.mintedMs);
+  return newest;
+}
 
 /** What one reclaim pass did. */
 export interface ReclaimReport {
@@ -78,13 +89,31 @@ export async function reclaimUnowned(
     }
     if (!reclaimable(context, slot)) continue;
     slots += 1;
-    for (let i = 0; i < entries.length; i += recordsPerRound) {
-      const round = entries.slice(i, i + recordsPerRound);
+    let next = 0;
+    while (next < entries.length) {
+      // A round is one apply frame per owner: bounded in records and in value bytes.
       const records: { key: Uint8Array; record: ReplicaRecord }[] = [];
-      for (const { key } of round) {
+      let bytes = 0;
+      while (next < entries.length && records.length < recordsPerRound && bytes < roundBytesMax) {
+        const { key } = entries[next++]!;
         const record = await context.replicaStore.getRecord(key);
-        if (record) records.push({ key, record });
+        if (!record) continue;
+        // Older than a hint may live: the slot's owners had every acknowledged version of it when the
+        // slot moved, and the owners may have reaped a delete of it since, which handing it over
+        // would undo. Dropped here without a hand-off.
+        if (newestMintMs(record) < now - context.limits.hintTtlMs) {
+          if (reclaimable(context, slot) && (await context.replica.dropIfUnchanged(key, slot, record))) {
+            dropped += 1;
+          } else {
+            kept += 1;
+          }
+          continue;
+        }
+        records.push({ key, record });
+        bytes += key.length;
+        for (const sibling of record) bytes += (sibling.value.bytes?.length ?? 0) + siblingOverheadBytes;
       }
+      if (records.length === 0) continue;
       const acks = await handOff(context, slot, records);
       for (const { key, record } of records) {
         const owners = context.ownersOfKey(key, slot);

@@ -56,6 +56,9 @@ export interface RecordChange {
   readonly before: ReplicaRecord | undefined;
 }
 
+/** CBOR framing of one `[key, record]` entry of a `records` reply beyond the key and record bytes. */
+const recordsEntryOverheadBytes = 32;
+
 /** What the `records` ops of one reply frame may still return. */
 export interface RecordsBudget {
   bytesLeft: number;
@@ -535,9 +538,11 @@ export class ReplicaStore {
       const recordKey = this.#entry(value).key;
       const bytes = await this.store.get(recordKey);
       if (bytes === undefined) continue; // reaped or dropped since the index entry was read
-      if (budget.given > 0 && bytes.length > budget.bytesLeft) return { records, more: true };
+      // The key travels too, plus a few bytes of CBOR framing per entry.
+      const cost = bytes.length + recordKey.length + recordsEntryOverheadBytes;
+      if (budget.given > 0 && cost > budget.bytesLeft) return { records, more: true };
       budget.given += 1;
-      budget.bytesLeft -= bytes.length;
+      budget.bytesLeft -= cost;
       records.push([recordKey, this.#decodeRecord(bytes)]);
     }
     return { records, more: false };

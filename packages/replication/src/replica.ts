@@ -90,7 +90,14 @@ export class ReplicaService {
       return encodeErrorReply(clock.value, code, error instanceof Error ? error.message : 'bad frame');
     }
     const results = await this.executeMany(ops);
-    return encodeReply(clock.tick(), results);
+    try {
+      return encodeReply(clock.tick(), results);
+    } catch (error) {
+      // A reply that outgrew a frame (many large records read at once): refused whole, with a reason,
+      // instead of leaving the requester to time out.
+      const code = error instanceof TesseraError ? error.code : 'ERR_INTERNAL';
+      return encodeErrorReply(clock.value, code, error instanceof Error ? error.message : 'reply too large');
+    }
   }
 
   /**
