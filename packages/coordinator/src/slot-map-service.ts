@@ -246,6 +246,11 @@ export function createSlotMap(options: SlotMapOptions): SlotMapService {
   const answered = new Set<string>();
   /** Peers this peer finished a catch-up round with since `start`, and failed rounds per peer. */
   const synced = new Set<PeerIdString>();
+  /**
+   * Members this peer saw go down (a transition, since start) and not come back: a proposal of one
+   * of them will never end, so it gets no hold. (A hold taken before the transition is released by it.)
+   */
+  const wentDown = new Set<PeerIdString>();
   const syncFailures = new Map<PeerIdString, number>();
   let catchingUp = false;
   /** Proposals whose base this peer chased with a catch-up from their proposer. */
@@ -505,6 +510,9 @@ export function createSlotMap(options: SlotMapOptions): SlotMapService {
         await publish('ack', { proposal: p.id, ok: false, reason: refusal });
         continue;
       }
+      // Seen going down before this peer got to its proposal (e.g. the PREPARE came by catch-up): holding
+      // it would block every other proposal for ackHoldMs, since no transition is left to release it.
+      if (wentDown.has(p.id[1])) continue;
       if (!best || compareProposals(p, best) > 0) best = p;
     }
     if (!best || hold) return;
@@ -774,6 +782,11 @@ export function createSlotMap(options: SlotMapOptions): SlotMapService {
       unsubscribe = [
         coordinator.on('message', onMessage),
         coordinator.on('member', ({ member, previous }) => {
+          if (member.status === 'down') {
+            if (previous !== null && previous.status !== 'down') wentDown.add(member.id);
+          } else {
+            wentDown.delete(member.id);
+          }
           requestCheck(timing.settleMs);
           // A held proposal whose proposer went down is released by `answer`.
           if (
