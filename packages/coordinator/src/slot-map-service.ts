@@ -442,11 +442,15 @@ export function createSlotMap(options: SlotMapOptions): SlotMapService {
    */
   const waitingToJoin = (): boolean => {
     if (head.map.epoch !== 0 || !expectPeers || synced.size > 0) return false;
-    const othersSeen = coordinator
-      .members()
-      .some((m) => m.id !== me && m.role === 'owner' && m.liveness === 'alive');
-    return othersSeen || timers.now() - startedMs < timing.joinWaitMs;
+    return otherOwnersAlive().length > 0 || timers.now() - startedMs < timing.joinWaitMs;
   };
+
+  /** Owners other than this peer that the membership view has alive. */
+  const otherOwnersAlive = (): PeerIdString[] =>
+    coordinator
+      .members()
+      .filter((m) => m.id !== me && m.role === 'owner' && m.liveness === 'alive')
+      .map((m) => m.id);
 
   /** Answers open proposals this peer is a required owner of. */
   const answer = async () => {
@@ -695,16 +699,10 @@ export function createSlotMap(options: SlotMapOptions): SlotMapService {
     // A joining peer that has caught up with nobody yet would commit a map of its own, which the
     // fold may then prefer over the cluster's (it has the higher clock). While it sees other owners
     // it keeps trying to catch up with them, however often that fails; alone, it waits joinWaitMs.
-    if (head.map.epoch === 0 && expectPeers && synced.size === 0) {
-      const others = coordinator
-        .members()
-        .filter((m) => m.id !== me && m.role === 'owner' && m.liveness === 'alive')
-        .map((m) => m.id);
-      if (others.length > 0) {
-        void catchUp(others);
-        return;
-      }
-      if (timers.now() - startedMs < timing.joinWaitMs) return;
+    if (waitingToJoin()) {
+      const others = otherOwnersAlive();
+      if (others.length > 0) void catchUp(others);
+      return;
     }
     const behind = unsyncedOwners();
     if (behind.length > 0) {

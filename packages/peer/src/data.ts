@@ -102,12 +102,16 @@ function userKeyBytes(key: string | Uint8Array): Uint8Array {
   throw new InvalidArgumentError('key must be a string or a Uint8Array');
 }
 
-function databaseOf(database: Database | undefined): Database {
-  const db = database ?? DEFAULT_DATABASE;
-  if (typeof db === 'string' ? db.length === 0 : !Number.isSafeInteger(db)) {
+/** `database` when it is one (a non-empty string or a safe integer), else `InvalidArgumentError`. */
+export function checkDatabase(database: Database): Database {
+  if (typeof database === 'string' ? database.length === 0 : !Number.isSafeInteger(database)) {
     throw new InvalidArgumentError('database must be a non-empty string or a safe integer');
   }
-  return db;
+  return database;
+}
+
+function databaseOf(database: Database | undefined): Database {
+  return checkDatabase(database ?? DEFAULT_DATABASE);
 }
 
 /** The record key of a plain key-value key. */
@@ -122,14 +126,21 @@ export function kvRecordKey(key: string | Uint8Array, database?: Database): Uint
  * key itself. The Replicator uses it where it has only the record key.
  */
 export function routingKeyOfRecord(recordKey: Uint8Array): Uint8Array {
+  return kvKeyOfRecord(recordKey)?.userKey ?? recordKey;
+}
+
+/** The database and user key of a kv object's record key; undefined for any other key. */
+function kvKeyOfRecord(recordKey: Uint8Array): { database: unknown; userKey: Uint8Array } | undefined {
   try {
     const { category, elements } = decodeKey(recordKey);
     const userKey = elements[2];
-    if (category === 'O' && elements[1] === KV_COLLECTION && userKey instanceof Uint8Array) return userKey;
+    if (category === 'O' && elements[1] === KV_COLLECTION && userKey instanceof Uint8Array) {
+      return { database: elements[0], userKey };
+    }
   } catch {
-    // Not a tuple key: route by its bytes.
+    // Not a tuple key.
   }
-  return recordKey;
+  return undefined;
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
@@ -139,18 +150,10 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
  * records (documents, metadata) and values that do not decode.
  */
 export function kvChangeOf(change: RecordChange): DataChange | undefined {
-  let database: unknown;
-  let userKey: unknown;
-  try {
-    const { category, elements } = decodeKey(change.key);
-    if (category !== 'O' || elements.length !== 3 || elements[1] !== KV_COLLECTION) return undefined;
-    [database, , userKey] = elements;
-  } catch {
-    return undefined;
-  }
-  if (!(userKey instanceof Uint8Array) || (typeof database !== 'string' && typeof database !== 'number')) {
-    return undefined;
-  }
+  const kv = kvKeyOfRecord(change.key);
+  const database = kv?.database;
+  if (!kv || (typeof database !== 'string' && typeof database !== 'number')) return undefined;
+  const { userKey } = kv;
   const winner = winnerOf(change.record);
   const bytes = winner.value.bytes;
   let value: unknown;

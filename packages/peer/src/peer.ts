@@ -33,6 +33,7 @@ import {
 import type { Store } from '@tessera/storage';
 import { BOOTSTRAP_RETRY_DEFAULT, Bootstrapper, type BootstrapRetry, parseBootstrap } from './bootstrap.ts';
 import {
+  checkDatabase,
   type Database,
   type DataChange,
   type DataReadOptions,
@@ -484,13 +485,7 @@ export async function createPeerOn(platform: Platform, options: PeerOptions): Pr
       return data.delete(key, deleteOptions);
     },
     watch: (listener, watchOptions) => {
-      const only = watchOptions?.database;
-      if (
-        only !== undefined &&
-        (typeof only === 'string' ? only.length === 0 : !Number.isSafeInteger(only))
-      ) {
-        throw new InvalidArgumentError('database must be a non-empty string or a safe integer');
-      }
+      const only = watchOptions?.database === undefined ? undefined : checkDatabase(watchOptions.database);
       if (typeof listener !== 'function') throw new InvalidArgumentError('listener must be a function');
       return openReplicator.watch((recordChange) => {
         const change = kvChangeOf(recordChange);

@@ -20,3 +20,11 @@ export function checkSlot(value: unknown, path: string): number {
   }
   return value;
 }
+
+/** A page size: an integer in 1..`max`. */
+export function checkLimit(value: unknown, max: number, path: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    throw new BadFrameError(`${path}: 1..${max}`);
+  }
+  return value;
+}

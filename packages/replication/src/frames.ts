@@ -17,7 +17,7 @@ import {
 import { isBucket } from './buckets.ts';
 import { replicationFactorMax } from './consistency.ts';
 import { BadFrameError } from './errors.ts';
-import { type Bytes, checkKey, checkSlot } from './frame-checks.ts';
+import { type Bytes, checkKey, checkLimit, checkSlot } from './frame-checks.ts';
 import {
   bucketLevelsMax,
   bucketParentsPerOpMax,
@@ -325,15 +325,7 @@ function opFromWire(raw: unknown, path: string): ReplicaOp {
     }
     case 'entries': {
       if (o.after !== null) checkKey(o.after, `${path}.after`);
-      const limit = o.limit;
-      if (
-        typeof limit !== 'number' ||
-        !Number.isInteger(limit) ||
-        limit < 1 ||
-        limit > slotEntriesPerPageMax
-      ) {
-        throw new BadFrameError(`${path}.limit: 1..${slotEntriesPerPageMax}`);
-      }
+      const limit = checkLimit(o.limit, slotEntriesPerPageMax, `${path}.limit`);
       if (!isBucket(o.level, o.bucket)) throw new BadFrameError(`${path}.bucket: not a bucket of the tree`);
       return {
         op: 'entries',
@@ -347,15 +339,7 @@ function opFromWire(raw: unknown, path: string): ReplicaOp {
     }
     case 'records': {
       if (o.after !== null) checkKey(o.after, `${path}.after`);
-      const limit = o.limit;
-      if (
-        typeof limit !== 'number' ||
-        !Number.isInteger(limit) ||
-        limit < 1 ||
-        limit > slotEntriesPerPageMax
-      ) {
-        throw new BadFrameError(`${path}.limit: 1..${slotEntriesPerPageMax}`);
-      }
+      const limit = checkLimit(o.limit, slotEntriesPerPageMax, `${path}.limit`);
       return {
         op: 'records',
         slot: checkSlot(o.slot, `${path}.slot`),
@@ -375,15 +359,7 @@ function opFromWire(raw: unknown, path: string): ReplicaOp {
       };
     }
     case 'scan': {
-      const limit = o.limit;
-      if (
-        typeof limit !== 'number' ||
-        !Number.isInteger(limit) ||
-        limit < 1 ||
-        limit > scanEntriesPerPageMax
-      ) {
-        throw new BadFrameError(`${path}.limit: 1..${scanEntriesPerPageMax}`);
-      }
+      const limit = checkLimit(o.limit, scanEntriesPerPageMax, `${path}.limit`);
       if (!isBytes(o.slots) || o.slots.length !== SLOT_COUNT / 8) {
         throw new BadFrameError(`${path}.slots: a bitmap of ${SLOT_COUNT / 8} bytes`);
       }

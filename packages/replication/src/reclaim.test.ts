@@ -12,37 +12,59 @@ function keysOfOneSlot(tag: string, count: number) {
   return { keys, slot: keySlot(keys[0]!) };
 }
 
+type Cluster = Awaited<ReturnType<typeof startTestCluster>>;
+
+/** The slot's owners now, the first of them (who will give it up) and the owners after it moves to a spare peer. */
+function plannedMove(cluster: Cluster, slot: number) {
+  const before = cluster.placement.lookup(slot).owners;
+  const leaver = before[0]!;
+  const newcomer = cluster.ids.find((id) => !before.includes(id))!;
+  return { before, leaver, after: [...before.filter((id) => id !== leaver), newcomer] };
+}
+
+/**
+ * Writes `value` under `key` on the old owner alone, as a fan-out minted under the old map can arrive
+ * after the copy: the old map is put back for the write while the other owners are cut off and down in
+ * the view (the fan-out goes to hints at once, never sent, never replayed here), then the move again.
+ */
+async function writeOnOldOwnerOnly(
+  cluster: Cluster,
+  slot: number,
+  move: ReturnType<typeof plannedMove>,
+  key: Uint8Array,
+  value: string,
+) {
+  const { before, leaver, after } = move;
+  cluster.placement.moveSlot(slot, before);
+  for (const id of before.slice(1)) {
+    cluster.network.stop(id);
+    cluster.placement.markDown(id);
+  }
+  const read = await cluster.at(leaver).get(key, { consistency: 'one' });
+  await cluster.at(leaver).put(key, enc(value), { consistency: 'one', context: read.context });
+  for (const id of before.slice(1)) {
+    cluster.network.resume(id);
+    cluster.placement.markUp(id);
+  }
+  cluster.placement.moveSlot(slot, after);
+}
+
 describe('Replicator.reclaimUnowned', () => {
   it('hands a given-up slot to its owners (a late write included), drops it here, and loses nothing', async () => {
     const cluster = await startTestCluster({ peers: 4, seed: 3, limits: { reclaimAfterMs: 0 } });
     try {
       const { keys, slot } = keysOfOneSlot('moving', 40);
-      const before = cluster.placement.lookup(slot).owners;
-      const newcomer = cluster.ids.find((id) => !before.includes(id))!;
-      const leaver = before[0]!;
+      const move = plannedMove(cluster, slot);
+      const { leaver, after } = move;
       for (const [i, key] of keys.entries())
         await cluster.at(leaver).put(key, enc(`v${i}`), { consistency: 'all' });
       await cluster.at(leaver).delete(keys[0]!, { consistency: 'all' });
 
-      // The slot moves from `leaver` to `newcomer`; repair copies it there (what a slot copy does).
-      const after = [...before.filter((id) => id !== leaver), newcomer];
+      // The slot moves from `leaver` to a spare peer; repair copies it there (what a slot copy does).
       cluster.placement.moveSlot(slot, after);
       await cluster.repairUntilQuiet();
-      // A write that reached only the old owner (as a fan-out minted under the old map can arrive
-      // after the copy): written while the old map still held and the other owners were cut off.
-      cluster.placement.moveSlot(slot, before);
-      // Down in the view too, so the write's fan-out goes to hints at once (never sent, never replayed here).
-      for (const id of before.slice(1)) {
-        cluster.network.stop(id);
-        cluster.placement.markDown(id);
-      }
-      const late = (await cluster.at(leaver).get(keys[1]!, { consistency: 'one' })).context;
-      await cluster.at(leaver).put(keys[1]!, enc('late'), { consistency: 'one', context: late });
-      for (const id of before.slice(1)) {
-        cluster.network.resume(id);
-        cluster.placement.markUp(id);
-      }
-      cluster.placement.moveSlot(slot, after);
+      // A write that reached only the old owner.
+      await writeOnOldOwnerOnly(cluster, slot, move, keys[1]!, 'late');
       for (const owner of after) {
         expect(dec((await cluster.at(owner).get(keys[1]!, { consistency: 'one' })).value)).toBe('v1');
       }
@@ -75,11 +97,8 @@ describe('Replicator.reclaimUnowned', () => {
     const cluster = await startTestCluster({ peers: 4, seed: 5, limits: { reclaimAfterMs: 0 } });
     try {
       const { keys, slot } = keysOfOneSlot('kept', 5);
-      const before = cluster.placement.lookup(slot).owners;
-      const newcomer = cluster.ids.find((id) => !before.includes(id))!;
-      const leaver = before[0]!;
+      const { before, leaver, after } = plannedMove(cluster, slot);
       for (const key of keys) await cluster.at(leaver).put(key, enc('x'), { consistency: 'all' });
-      const after = [...before.filter((id) => id !== leaver), newcomer];
       cluster.placement.moveSlot(slot, after);
 
       // Two of the three new owners unreachable: no majority acknowledges, so nothing is dropped.
@@ -108,27 +127,13 @@ describe('Replicator.reclaimUnowned', () => {
     const cluster = await startTestCluster({ peers: 4, seed: 13, limits: { reclaimAfterMs: 0 } });
     try {
       const { keys, slot } = keysOfOneSlot('stale', 2);
-      const before = cluster.placement.lookup(slot).owners;
-      const newcomer = cluster.ids.find((id) => !before.includes(id))!;
-      const leaver = before[0]!;
+      const move = plannedMove(cluster, slot);
+      const { leaver, after } = move;
       for (const key of keys) await cluster.at(leaver).put(key, enc('v'), { consistency: 'all' });
-      const after = [...before.filter((id) => id !== leaver), newcomer];
       cluster.placement.moveSlot(slot, after);
       await cluster.repairUntilQuiet();
       // A version only the old owner holds, written long ago (as far as the clocks go).
-      // Down in the view too, so the write's fan-out goes to hints at once (never sent, never replayed here).
-      for (const id of before.slice(1)) {
-        cluster.network.stop(id);
-        cluster.placement.markDown(id);
-      }
-      cluster.placement.moveSlot(slot, before);
-      const read = await cluster.at(leaver).get(keys[0]!, { consistency: 'one' });
-      await cluster.at(leaver).put(keys[0]!, enc('stale'), { consistency: 'one', context: read.context });
-      for (const id of before.slice(1)) {
-        cluster.network.resume(id);
-        cluster.placement.markUp(id);
-      }
-      cluster.placement.moveSlot(slot, after);
+      await writeOnOldOwnerOnly(cluster, slot, move, keys[0]!, 'stale');
       cluster.timers.advance(defaultReplicatorLimits.hintTtlMs + 1);
 
       expect(await cluster.at(leaver).reclaimUnowned()).toMatchObject({ slots: 1, dropped: 2, kept: 0 });
@@ -145,11 +150,9 @@ describe('Replicator.reclaimUnowned', () => {
     const cluster = await startTestCluster({ peers: 4, seed: 9, limits: { reclaimAfterMs: 60_000 } });
     try {
       const { keys, slot } = keysOfOneSlot('later', 3);
-      const before = cluster.placement.lookup(slot).owners;
-      const newcomer = cluster.ids.find((id) => !before.includes(id))!;
-      const leaver = before[0]!;
+      const { leaver, after } = plannedMove(cluster, slot);
       for (const key of keys) await cluster.at(leaver).put(key, enc('x'), { consistency: 'all' });
-      cluster.placement.moveSlot(slot, [...before.filter((id) => id !== leaver), newcomer]);
+      cluster.placement.moveSlot(slot, after);
       expect(await cluster.at(leaver).reclaimUnowned()).toMatchObject({ slots: 0, dropped: 0 });
       cluster.timers.advance(60_000);
       expect(await cluster.at(leaver).reclaimUnowned()).toMatchObject({ slots: 1, dropped: 3 });

@@ -527,25 +527,20 @@ export class ReplicaStore {
     limit: number,
     budget: RecordsBudget,
   ): Promise<{ records: [Uint8Array, ReplicaRecord][]; more: boolean }> {
-    const range = this.#range(slot, 0, 0);
-    // A cursor from outside the slot (a confused or hostile peer) must not widen the scan.
-    const cursor = after ? slotIndexKey(slot, after) : null;
-    const start = cursor && compareBytes(cursor, range.start) > 0 ? cursor : range.start;
+    // One entry past the page tells whether more follow.
+    const entries = await this.bucketEntries(slot, 1, 0, 0, after, limit + 1);
     const records: [Uint8Array, ReplicaRecord][] = [];
-    for await (const { key, value } of this.store.scan({ start, end: range.end })) {
-      if (cursor && compareBytes(key, cursor) <= 0) continue;
-      if (records.length >= limit) return { records, more: true };
-      const recordKey = this.#entry(value).key;
-      const bytes = await this.store.get(recordKey);
+    for (const { key } of entries.slice(0, limit)) {
+      const bytes = await this.store.get(key);
       if (bytes === undefined) continue; // reaped or dropped since the index entry was read
       // The key travels too, plus a few bytes of CBOR framing per entry.
-      const cost = bytes.length + recordKey.length + recordsEntryOverheadBytes;
+      const cost = bytes.length + key.length + recordsEntryOverheadBytes;
       if (budget.given > 0 && cost > budget.bytesLeft) return { records, more: true };
       budget.given += 1;
       budget.bytesLeft -= cost;
-      records.push([recordKey, this.#decodeRecord(bytes)]);
+      records.push([key, this.#decodeRecord(bytes)]);
     }
-    return { records, more: false };
+    return { records, more: entries.length > limit };
   }
 
   /** Digests of the `bucketFanout` children of bucket (`level`, `parent`) of `slot`, over keys with N ≥ `minN`. */
@@ -611,11 +606,7 @@ export class ReplicaStore {
         if (missing.length > slotScanOneByOneMax) {
           for await (const entry of this.allEntries()) add(entry);
         } else {
-          for (const slot of missing) {
-            for await (const { value } of this.store.scan({ prefix: keyPrefix('S', [SLOT_INDEX, slot]) })) {
-              add(this.#entry(value));
-            }
-          }
+          for (const slot of missing) for await (const entry of this.slotEntries(slot)) add(entry);
         }
       } finally {
         this.#watchers.delete(watcher);

@@ -68,10 +68,16 @@ export class ReplicaService {
    * only (reclaiming a slot this peer gave up): no peer can ask for it.
    */
   dropIfUnchanged(key: Uint8Array, slot: number, record: ReplicaRecord): Promise<boolean> {
+    const hash = versionHash(record);
+    return this.#removeIf(key, slot, (local) => equalBytes(versionHash(local), hash));
+  }
+
+  /** Removes the key's record (with its index and derived entries) when `remove` says so of it. */
+  #removeIf(key: Uint8Array, slot: number, remove: (local: ReplicaRecord) => boolean): Promise<boolean> {
     const { store } = this.#options;
     return this.#withKey(key, async () => {
       const local = await store.getRecord(key);
-      if (!local || !equalBytes(versionHash(local), versionHash(record))) return false;
+      if (!local || !remove(local)) return false;
       await store.deleteRecord(key, slot, local);
       return true;
     });
@@ -232,15 +238,14 @@ export class ReplicaService {
         );
         return { ok: true, scanned: page.entries, next: page.next };
       }
-      case 'reap':
-        return this.#withKey(op.key, async () => {
-          const local = await store.getRecord(op.key);
-          if (!local || !isTombstoneOnly(local) || !equalBytes(versionHash(local), op.versionHash)) {
-            return { ok: true, reaped: false };
-          }
-          await store.deleteRecord(op.key, op.slot, local);
-          return { ok: true, reaped: true };
-        });
+      case 'reap': {
+        const reaped = await this.#removeIf(
+          op.key,
+          op.slot,
+          (local) => isTombstoneOnly(local) && equalBytes(versionHash(local), op.versionHash),
+        );
+        return { ok: true, reaped };
+      }
     }
   }
 }

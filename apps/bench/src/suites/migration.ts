@@ -116,11 +116,12 @@ async function waitForMap(processes: readonly PeerProcess[], ids: readonly strin
   );
 }
 
-async function underReplicatedTotal(processes: readonly PeerProcess[]): Promise<number> {
+/** Each peer's count of under-replicated (slot, owner) marks. */
+async function underReplicatedCounts(processes: readonly PeerProcess[]): Promise<number[]> {
   const counts = await Promise.all(
     processes.map((p) => p.call<{ count: number }>({ cmd: 'underReplicated' })),
   );
-  return counts.reduce((sum, c) => sum + c.count, 0);
+  return counts.map((c) => c.count);
 }
 
 /**
@@ -316,25 +317,24 @@ export async function run(): Promise<void> {
     await waitFor(
       async () => {
         const count = await rebuilt.call<number>({ cmd: 'recordCount', owned: true }, phaseTimeoutMs);
-        const under = await underReplicatedTotal(processes);
+        const marks = await underReplicatedCounts(processes);
+        const under = marks.reduce((sum, count) => sum + count, 0);
         if (performance.now() - repairReportedMs > 10_000) {
           repairReportedMs = performance.now();
-          const views = await Promise.all(
-            processes.map(async (p) => {
-              const view = await p.call<SlotMapView>({ cmd: 'slotMap' });
-              const marks = await p.call<{ count: number }>({ cmd: 'underReplicated' });
-              const { alive, log } = view;
-              return `${p.id.slice(-6)} epoch ${view.epoch} under ${marks.count} alive ${alive} log ${log.count}@${log.clock}`;
-            }),
+          const views = await Promise.all(processes.map((p) => p.call<SlotMapView>({ cmd: 'slotMap' })));
+          const peers = views.map(
+            ({ epoch, alive, log }, i) =>
+              `${processes[i]!.id.slice(-6)} epoch ${epoch} under ${marks[i]} alive ${alive} log ${log.count}@${log.clock}`,
           );
-          // The rebuilt peer's own slot-map side: what it has proposed, acked, refused, and its copies.
-          const own = await rebuilt.call<SlotMapView>({ cmd: 'slotMap' });
+          // The rebuilt peer's own slot-map side (spawnOwner added it to `processes`): what it has
+          // proposed, acked, refused, and its copies.
+          const own = views[processes.indexOf(rebuilt)];
           const copies = (await rebuilt.call<Job[]>({ cmd: 'jobs', kind: 'slotcopy' })).map(
             (job) => `${job.status} ${job.progress.done}/${job.progress.total}`,
           );
           progress(
-            `rebuilding: ${count} of ${before} records back, ${under} under-replicated (slot, owner) marks; ${views.join(', ')}; ` +
-              `rebuilt peer slot map ${JSON.stringify(own.stats)} copies [${copies.join(', ')}]`,
+            `rebuilding: ${count} of ${before} records back, ${under} under-replicated (slot, owner) marks; ${peers.join(', ')}; ` +
+              `rebuilt peer slot map ${JSON.stringify(own?.stats)} copies [${copies.join(', ')}]`,
           );
         }
         return count >= before && under === 0;
