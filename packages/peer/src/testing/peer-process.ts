@@ -123,6 +123,8 @@ interface DataCommand {
   readonly kind?: string;
   /** `recordCount`: count only records of slots this peer owns in its current slot map. */
   readonly owned?: boolean;
+  /** `cpuBusy`: the window to measure this process's CPU use over. */
+  readonly ms?: number;
 }
 
 /** Apply frames in flight per owner during `bulkLoad`: enough to keep each owner's store batches full. */
@@ -319,6 +321,15 @@ async function runData(command: DataCommand): Promise<unknown> {
       return await bulkLoad(command.bulk);
     case 'recordCount':
       return await replicaRecordCount(command.owned === true);
+    case 'cpuBusy': {
+      // The fraction of one core this process used over the window (all its threads): benchmarks
+      // wait for startup work (slot copies, the first anti-entropy passes) to end before measuring.
+      const before = process.cpuUsage();
+      const windowMs = command.ms ?? 1000;
+      await new Promise((resolve) => setTimeout(resolve, windowMs));
+      const used = process.cpuUsage(before);
+      return (used.user + used.system) / 1000 / windowMs;
+    }
     case 'jobs': {
       const jobs = await peer.coordinator.jobs.list();
       return command.kind === undefined ? jobs : jobs.filter((job) => job.kind === command.kind);
