@@ -131,6 +131,22 @@ describe('bad input from other peers is dropped, logged and changes nothing', ()
     );
   });
 
+  it('a message id reused with other content keeps the first, counted and logged', async () => {
+    const s = await setup();
+    s.evil.network.broadcast(s.frame({ clock: 9, payload: { n: 1 } }));
+    await s.sim.runFor(20);
+    const before = await s.snapshot();
+    // The same (clock, origin) again: an identical copy is a plain duplicate, other bytes a collision.
+    s.evil.network.broadcast(s.frame({ clock: 9, payload: { n: 1 } }));
+    s.evil.network.broadcast(s.frame({ clock: 9, payload: { n: 2 } }));
+    await s.sim.runFor(20);
+    expect(s.c.stats().duplicates).toBe(2);
+    expect(s.c.stats().idCollisions).toBe(1);
+    expect(s.warnings.some((w) => w.message.includes('message id reused'))).toBe(true);
+    expect((await s.snapshot()).messages).toEqual(before.messages);
+    expect(s.sim.errors).toEqual([]);
+  });
+
   it('an oversized message (messageBytesMax)', async () => {
     await expectDropped(
       'oversized',

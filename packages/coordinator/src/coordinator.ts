@@ -10,6 +10,7 @@
  */
 import {
   ClockJumpError,
+  compareBytes,
   decodeValue,
   encodeValue,
   InvalidArgumentError,
@@ -64,6 +65,8 @@ export interface CoordinatorStats {
   readonly pulled: number;
   /** Messages received that were already stored. */
   readonly duplicates: number;
+  /** Of those, how many held other bytes than the stored message of their id (see `applyMessage`). */
+  readonly idCollisions: number;
   readonly syncRounds: number;
   readonly syncFailures: number;
   /** Node-state frames and bytes this peer broadcast. */
@@ -167,6 +170,7 @@ export function createCoordinator(
     gossipAccepted: 0,
     pulled: 0,
     duplicates: 0,
+    idCollisions: 0,
     syncRounds: 0,
     syncFailures: 0,
     statesSent: 0,
@@ -316,8 +320,21 @@ export function createCoordinator(
     source: 'gossip' | 'catchUp',
     sender: PeerIdString,
   ): Promise<boolean> => {
-    if (await log.has(frame.clock, frame.from)) {
+    const held = await log.get(frame.clock, frame.from);
+    if (held !== undefined) {
       counters.duplicates += 1;
+      // Ids are (clock, origin): the same id with other bytes means the origin published twice from the
+      // same clock (an earlier run of its identity, before its store was lost). Logs then differ under
+      // one key and digests cannot see it: make it visible.
+      if (compareBytes(held, bytes) !== 0) {
+        counters.idCollisions += 1;
+        logger.warn('coordinator: message id reused with other content', {
+          clock: frame.clock,
+          origin: frame.from,
+          messageType: frame.messageType,
+          eventType: frame.eventType,
+        });
+      }
       return false;
     }
     try {

@@ -51,8 +51,9 @@ export class MessageLog {
     return { clock: this.#clock, count: this.#count, hash: this.#hash };
   }
 
-  async has(clock: number, origin: PeerIdString): Promise<boolean> {
-    return (await this.#store.get(messageKey(clock, origin))) !== undefined;
+  /** The stored bytes of message (`clock`, `origin`), if held. */
+  async get(clock: number, origin: PeerIdString): Promise<Uint8Array | undefined> {
+    return await this.#store.get(messageKey(clock, origin));
   }
 
   /** Stores `bytes` under its id unless already there; true when newly stored. */

@@ -246,6 +246,8 @@ export function createSlotMap(options: SlotMapOptions): SlotMapService {
   const answered = new Set<string>();
   /** Peers this peer finished a catch-up round with since `start`, and failed rounds per peer. */
   const synced = new Set<PeerIdString>();
+  /** Whether this peer's own stored log held a committed map when it started (not a wiped or new peer). */
+  let startedWithMap = false;
   /**
    * Members this peer saw go down (a transition, since start) and not come back: a proposal of one
    * of them will never end, so it gets no hold. (A hold taken before the transition is released by it.)
@@ -437,11 +439,13 @@ export function createSlotMap(options: SlotMapOptions): SlotMapService {
   };
 
   /**
-   * A peer given bootstrap peers that has no map and has caught up with
+   * A peer given bootstrap peers that started without a map and has caught up with
    * nobody yet, while it sees other owners (or `joinWaitMs` has not passed).
    */
   const waitingToJoin = (): boolean => {
-    if (head.map.epoch !== 0 || !expectPeers || synced.size > 0) return false;
+    // Whether it had a map when it started, not now: a map folded halfway through the first catch-up
+    // round (the first commit before the next map's acks) is no licence to answer yet.
+    if (startedWithMap || !expectPeers || synced.size > 0) return false;
     return otherOwnersAlive().length > 0 || timers.now() - startedMs < timing.joinWaitMs;
   };
 
@@ -807,6 +811,7 @@ export function createSlotMap(options: SlotMapOptions): SlotMapService {
         }),
       ];
       for await (const message of coordinator.messages()) ingest(message);
+      startedWithMap = ledger.head().map.epoch !== 0;
       await queue.run(async () => {
         // Proposals this peer left open before a restart can never finish: end them so owners stop holding.
         for (const p of ledger.proposals()) {

@@ -517,6 +517,36 @@ describe('slot map protocol in simulation', () => {
     }
   });
 
+  it('a wiped owner folds every committed map before it answers a proposal (its early answers could reuse its old message ids)', async () => {
+    // The map moves twice (three owners, then a fourth joins); an owner of both is wiped and comes back
+    // unable to hear the fourth (a partition). Its catch-up brings the first map's commit before the
+    // second map's acks: a peer that answered the second PREPARE then (refusing it: unknown owner) did it
+    // with a Lamport clock still below its own old ack, under the same (clock, origin) id, so the others
+    // dropped the refusal as a duplicate while it kept it, and never folded the second map.
+    for (const seed of [simulationSeed(), 21, 22, 23]) {
+      const h = await formed(seed, 3);
+      await h.add('p09');
+      await h.start(['p09']);
+      const joined = await h.sim.runUntil(() => h.agreed(), { timeMsMax: 60_000, checkEveryMs: 250 });
+      expect(joined, `seed ${seed}: the fourth owner did not join (TESSERA_SIM_SEED=${seed})`).toBe(true);
+      const epoch = h.map().epoch;
+      h.crash('p01');
+      await h.sim.runFor(500);
+      h.sim.partition([['p00', 'p01', 'p02'], ['p09']]);
+      await h.restartWiped('p01', { expectPeers: true });
+      await h.start(['p01']);
+      await h.sim.runFor(1500);
+      h.sim.heal();
+      const ok = await h.sim.runUntil(() => h.agreed(), { timeMsMax: 60_000, checkEveryMs: 250 });
+      const heads = h
+        .running()
+        .map((n) => `${n.id}@${n.slotMap.map.epoch}:${n.coordinator.logSummary().count}`);
+      expect(ok, `seed ${seed}: heads ${heads.join(' ')} (TESSERA_SIM_SEED=${seed})`).toBe(true);
+      expect(h.nodes.get('p01')!.slotMap.map.epoch, `seed ${seed}`).toBeGreaterThanOrEqual(epoch);
+      await h.stop();
+    }
+  });
+
   it('a proposer that crashes mid-PREPARE: owners release their hold once it is down, not after ackHoldMs', async () => {
     const seed = simulationSeed();
     console.log(`slot map proposer crash: seed ${seed} (TESSERA_SIM_SEED=${seed} replays)`);
