@@ -173,6 +173,49 @@ describe('coordinator over the simulator', () => {
     expect(await sim.runUntil(backUp, { timeMsMax: 10_000 })).toBe(true);
   });
 
+  it("a wiped peer's publishes wait for its first catch-up round, so they never reuse an id an earlier run published", async () => {
+    const { sim, c } = await cluster(3);
+    await c.startAll();
+    expect(await sim.runUntil(() => c.membershipConverged(), { timeMsMax: 5000 })).toBe(true);
+    for (let i = 0; i < 3; i++) {
+      await c.coordinator('p002').publish({ messageType: 'note', eventType: 'old', payload: { i } });
+    }
+    await sim.runFor(200);
+    expect(c.coordinator('p000').logSummary().count).toBe(3);
+    c.crash('p002');
+    await sim.runFor(100);
+    // Its Lamport clock restarts at 0: without the wait its first publish takes clock 1, an id p000 holds.
+    const rebuilt = await c.restart('p002', { wiped: true, expectPeers: true });
+    const published = rebuilt.publish({ messageType: 'note', eventType: 'new', payload: { i: 3 } });
+    await sim.runFor(2000);
+    const message = await published;
+    expect(message.clock).toBeGreaterThan(3);
+    for (const id of ['p000', 'p001']) {
+      const coordinator = c.coordinator(id);
+      expect(await sim.runUntil(() => coordinator.logSummary().count === 4, { timeMsMax: 5000 })).toBe(true);
+      expect(coordinator.stats().idCollisions).toBe(0);
+    }
+    expect(sim.errors).toEqual([]);
+  });
+
+  it('a wiped peer that reaches nobody publishes after joinWaitMs', async () => {
+    const sim = new Simulation({ seed: 5, delayMsMin: 1, delayMsMax: 20 });
+    const c = await SimCluster.create(sim, { peers: 1, timing: { ...timing, joinWaitMs: 3000 } });
+    await c.startAll();
+    c.crash('p000');
+    const alone = await c.restart('p000', { wiped: true, expectPeers: true });
+    let done = false;
+    const published = alone.publish({ messageType: 'note', eventType: 'alone' }).then((m) => {
+      done = true;
+      return m;
+    });
+    await sim.runFor(2500);
+    expect(done).toBe(false);
+    await sim.runFor(1000);
+    expect(done).toBe(true);
+    expect((await published).from).toBe('p000');
+  });
+
   it('a restarted peer keeps its log and its clock moves on from it', async () => {
     const { sim, c } = await cluster(2);
     await c.startAll();

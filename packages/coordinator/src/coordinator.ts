@@ -198,6 +198,12 @@ export function createCoordinator(
     return handle;
   };
   const jitter = (ms: number) => ms * (0.9 + 0.2 * random.next());
+  /** While set, `publish` waits (see `CoordinatorOptions.expectPeers`); opened by a catch-up round, a timeout or stop. */
+  let publishGate: PromiseWithResolvers<void> | null = null;
+  const openPublishGate = () => {
+    publishGate?.resolve();
+    publishGate = null;
+  };
   // Read from this peer's own view; views agree within a heartbeat or two,
   // and suspicion needs several missed heartbeats, so small differences are harmless.
   const scale = () => heartbeatScale(timing, membership.liveCount());
@@ -375,6 +381,8 @@ export function createCoordinator(
     counters.syncRounds += 1;
     try {
       const pulled = await runCatchUp(catchUpContext, peer);
+      // Caught up: the clock is past every message this identity published before (they are in the log).
+      openPublishGate();
       emitter.emit('synced', { peer, pulled });
       return pulled;
     } catch (error) {
@@ -577,6 +585,10 @@ export function createCoordinator(
       // right after cannot reuse it.
       await persistState(buildSelf(), true);
       running = true;
+      if (previous === undefined && options.expectPeers === true) {
+        publishGate = Promise.withResolvers<void>();
+        schedule(openPublishGate, timing.joinWaitMs);
+      }
       installHandlers();
       await publishState();
       stateLoop();
@@ -598,6 +610,8 @@ export function createCoordinator(
         logger.debug('coordinator: could not publish exiting state', { error: String(error) });
       }
       running = false;
+      // Publishes still waiting to join now fail with CoordinatorNotRunningError.
+      openPublishGate();
       for (const handle of timerHandles) timers.clearTimeout(handle);
       timerHandles.clear();
       syncTimer = null;
@@ -621,6 +635,10 @@ export function createCoordinator(
       const payloadBytes = encodeValue(payload).byteLength;
       if (payloadBytes > limits.payloadBytesMax) {
         throw new LimitExceededError('payloadBytesMax', limits.payloadBytesMax, payloadBytes);
+      }
+      if (publishGate !== null) {
+        await publishGate.promise;
+        if (!running) throw new CoordinatorNotRunningError();
       }
       const frame: MessageFrame = {
         v: WIRE_VERSION,

@@ -32,6 +32,12 @@ export interface CoordinatorTiming {
   readonly syncIntervalMinMs: number;
   /** Timeout of one catch-up request. */
   readonly requestTimeoutMs: number;
+  /**
+   * Longest a peer that started without its own stored state and expects
+   * peers holds its publishes while no catch-up round has succeeded (see
+   * `CoordinatorOptions.expectPeers`).
+   */
+  readonly joinWaitMs: number;
 }
 
 /**
@@ -81,6 +87,7 @@ export const DEFAULT_TIMING: CoordinatorTiming = {
   syncPeriodMs: 5000,
   syncIntervalMinMs: 500,
   requestTimeoutMs: 3000,
+  joinWaitMs: 30_000,
 };
 
 export const DEFAULT_LIMITS: CoordinatorLimits = {
@@ -118,6 +125,16 @@ export interface CoordinatorOptions {
   readonly limits?: Partial<CoordinatorLimits>;
   /** Read at each state publish: operation stats to gossip in this node's state. */
   readonly report?: () => { readonly ops?: OpStats };
+  /**
+   * The peer has bootstrap peers to reach. When it also starts without its
+   * own stored state (new, or a wiped store under a kept identity), `publish`
+   * waits for its first successful catch-up round (at most
+   * `timing.joinWaitMs`): its Lamport clock restarted at the log it holds,
+   * and a message published before it has caught up could take the
+   * (clock, origin) id of one an earlier run published, which peers holding
+   * that one would drop as a duplicate. Default false.
+   */
+  readonly expectPeers?: boolean;
 }
 
 export const silentLogger: CoordinatorLogger = {

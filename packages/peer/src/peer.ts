@@ -307,6 +307,7 @@ export async function createPeerOn(platform: Platform, options: PeerOptions): Pr
     cluster: options.cluster,
     role,
     addresses: multiaddrs,
+    expectPeers: bootstrap.length > 0,
     ...(options.host === undefined ? {} : { host: options.host }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.timing === undefined ? {} : { timing: options.timing }),

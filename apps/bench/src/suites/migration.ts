@@ -316,10 +316,14 @@ export async function run(): Promise<void> {
     let repairReportedMs = performance.now();
     await waitFor(
       async () => {
-        const count = await rebuilt.call<number>({ cmd: 'recordCount', owned: true }, phaseTimeoutMs);
         const marks = await underReplicatedCounts(processes);
         const under = marks.reduce((sum, count) => sum + count, 0);
-        if (performance.now() - repairReportedMs > 10_000) {
+        const report = performance.now() - repairReportedMs > 10_000;
+        // Counting scans the rebuilt peer's whole slot index: only when it can end the wait or is
+        // reported (polling it every 250 ms took a third of that peer's CPU away from the repair).
+        if (under > 0 && !report) return false;
+        const count = await rebuilt.call<number>({ cmd: 'recordCount', owned: true }, phaseTimeoutMs);
+        if (report) {
           repairReportedMs = performance.now();
           const views = await Promise.all(processes.map((p) => p.call<SlotMapView>({ cmd: 'slotMap' })));
           const peers = views.map(

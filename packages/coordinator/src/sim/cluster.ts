@@ -82,10 +82,10 @@ export class SimCluster {
   }
 
   /** Restarts a crashed peer with the same id and store (`wiped`: an empty store); resolves once started. */
-  async restart(id: string, options: { wiped?: boolean } = {}): Promise<Coordinator> {
+  async restart(id: string, options: { wiped?: boolean; expectPeers?: boolean } = {}): Promise<Coordinator> {
     const peer = await this.sim.restart(id, options);
     this.#peers.set(id, peer);
-    const c = this.#build(peer);
+    const c = this.#build(peer, options.expectPeers ?? false);
     this.#coordinators.set(id, c);
     const started = c.start();
     await this.sim.runFor(1);
@@ -147,8 +147,9 @@ export class SimCluster {
     return out;
   }
 
-  #build(peer: SimPeer): Coordinator {
+  #build(peer: SimPeer, expectPeers = false): Coordinator {
     return createCoordinator({
+      expectPeers,
       network: peer.network,
       timers: peer.timers,
       random: peer.random,
