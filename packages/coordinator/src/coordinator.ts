@@ -199,9 +199,9 @@ export function createCoordinator(
   };
   const jitter = (ms: number) => ms * (0.9 + 0.2 * random.next());
   /** While set, `publish` waits (see `CoordinatorOptions.expectPeers`); opened by a catch-up round, a timeout or stop. */
-  let publishGate: PromiseWithResolvers<void> | null = null;
+  let publishGate: { readonly promise: Promise<void>; readonly open: () => void } | null = null;
   const openPublishGate = () => {
-    publishGate?.resolve();
+    publishGate?.open();
     publishGate = null;
   };
   // Read from this peer's own view; views agree within a heartbeat or two,
@@ -586,7 +586,11 @@ export function createCoordinator(
       await persistState(buildSelf(), true);
       running = true;
       if (previous === undefined && options.expectPeers === true) {
-        publishGate = Promise.withResolvers<void>();
+        let open = () => {};
+        const promise = new Promise<void>((resolve) => {
+          open = resolve;
+        });
+        publishGate = { promise, open };
         schedule(openPublishGate, timing.joinWaitMs);
       }
       installHandlers();
