@@ -19,6 +19,8 @@ export function toHex(bytes: Uint8Array): string {
   return out;
 }
 
+const utf8 = new TextEncoder();
+
 /**
  * An incremental 64-bit hash (two 32-bit lanes, cyrb53-style mixing).
  * Digests only detect divergence between honest owners; a lying peer can at
@@ -43,7 +45,7 @@ export class Hash64 {
     return this;
   }
   updateString(text: string): this {
-    return this.update(new TextEncoder().encode(text));
+    return this.update(utf8.encode(text));
   }
   updateNumber(value: number): this {
     const bytes = new Uint8Array(8);

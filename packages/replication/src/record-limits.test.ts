@@ -3,6 +3,7 @@ import type { Store } from '@tessera/storage';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { QuorumNotReachedError } from './errors.ts';
 import { escapedKeyBytes } from './record-limits.ts';
+import { slotIndexKey } from './replica-store.ts';
 import { startTestCluster, type TestCluster } from './testing/index.ts';
 
 async function entryCount(store: Store): Promise<number> {
@@ -71,6 +72,11 @@ describe('record limits derived from the store', () => {
     const replicator = cluster.at('peer-0');
     const max = replicator.limits.keyBytesMax;
     expect(escapedKeyBytes(new Uint8Array(10))).toBe(20);
+    // What it stands for: the bytes the key adds to its slot-index key.
+    const wrapper = slotIndexKey(16383, new Uint8Array(0)).length;
+    for (const key of [Uint8Array.of(1, 0, 2, 0, 0), Uint8Array.of(0xff, 0), new Uint8Array(300).fill(7)]) {
+      expect(escapedKeyBytes(key)).toBe(slotIndexKey(16383, key).length - wrapper);
+    }
     const zeros = new Uint8Array(Math.floor(max / 2) + 1);
     await expect(replicator.put(zeros, new Uint8Array([1]))).rejects.toMatchObject({
       limit: 'keyBytesMax',

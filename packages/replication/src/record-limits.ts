@@ -21,9 +21,15 @@ const longId = 'x'.repeat(REPLICA_ID_LENGTH_MAX);
 // CBOR's widest unsigned integer head (9 bytes) for every counter, clock and timestamp.
 const bigCounter = 2 ** 53 - 1;
 
-/** Escaped length of `key` inside a tuple-encoded store key: the slot-index key's length minus its wrapper. */
+/**
+ * Escaped length of `key` inside a tuple-encoded store key (what it adds to
+ * its slot-index key): a byte string element escapes each 0x00 as 0x00 0xFF.
+ * Counted, not encoded: it runs on every write.
+ */
 export function escapedKeyBytes(key: Uint8Array): number {
-  return slotIndexKey(slotMax, key).length - slotIndexKey(slotMax, new Uint8Array(0)).length;
+  let bytes = key.length;
+  for (let i = 0; i < key.length; i++) if (key[i] === 0) bytes += 1;
+  return bytes;
 }
 
 /**

@@ -119,6 +119,18 @@ export interface Hint {
   readonly createdMs: number;
 }
 
+/** Stored bytes of records, by record: records are immutable, and a mint checks then stores the same one. */
+const recordBytes = new WeakMap<ReplicaRecord, Uint8Array>();
+
+function storedBytes(record: ReplicaRecord): Uint8Array {
+  let bytes = recordBytes.get(record);
+  if (bytes === undefined) {
+    bytes = encodeValue({ v: REPLICA_FORMAT_VERSION, s: recordToWire(record) });
+    recordBytes.set(record, bytes);
+  }
+  return bytes;
+}
+
 /** The slot-index key of `key`: anti-entropy scans a slot's keys through it. */
 export function slotIndexKey(slot: number, key: Uint8Array): Uint8Array {
   return encodeKey('S', [SLOT_INDEX, slot, keyHash(key), key]);
@@ -302,7 +314,8 @@ export class ReplicaStore {
    * invalidation per slot instead of one per write.
    */
   putRecord(key: Uint8Array, slot: number, record: ReplicaRecord, before?: ReplicaRecord): Promise<void> {
-    const bytes = this.checkRecord(key, slot, record);
+    const indexKey = slotIndexKey(slot, key);
+    const bytes = this.#checked(key, indexKey, record);
     const winner = winnerOf(record);
     const index = {
       k: key,
@@ -312,7 +325,7 @@ export class ReplicaStore {
     };
     const written = this.#write(slot, [
       { type: 'put', key, value: bytes },
-      { type: 'put', key: slotIndexKey(slot, key), value: encodeValue(index) },
+      { type: 'put', key: indexKey, value: encodeValue(index) },
       // Derived entries replace those of the record this one supersedes, atomically with it.
       ...this.#derivedOps(key, slot, before, record),
     ]);
@@ -347,11 +360,15 @@ export class ReplicaStore {
    * e.g. when merging concurrent siblings grows a record past the value limit.
    */
   checkRecord(key: Uint8Array, slot: number, record: ReplicaRecord): Uint8Array {
+    return this.#checked(key, slotIndexKey(slot, key), record);
+  }
+
+  #checked(key: Uint8Array, indexKey: Uint8Array, record: ReplicaRecord): Uint8Array {
     const { keyBytesMax, valueBytesMax } = this.store.limits;
     if (key.length > keyBytesMax) throw new LimitExceededError('keyBytesMax', keyBytesMax, key.length);
-    const indexBytes = slotIndexKey(slot, key).length;
-    if (indexBytes > keyBytesMax) throw new LimitExceededError('keyBytesMax', keyBytesMax, indexBytes);
-    const bytes = encodeValue({ v: REPLICA_FORMAT_VERSION, s: recordToWire(record) });
+    if (indexKey.length > keyBytesMax)
+      throw new LimitExceededError('keyBytesMax', keyBytesMax, indexKey.length);
+    const bytes = storedBytes(record);
     if (bytes.length > valueBytesMax)
       throw new LimitExceededError('valueBytesMax', valueBytesMax, bytes.length);
     return bytes;
