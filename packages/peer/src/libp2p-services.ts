@@ -43,6 +43,10 @@ export interface PlatformLibp2pInit {
   readonly connectionGater?: ConnectionGater;
   /** Largest gossip message data accepted, in bytes. */
   readonly gossipBytesMax: number;
+  /** Wraps the noise factory (Node: `coalescingEncrypter`). */
+  readonly wrapEncrypter?: <T>(factory: T) => T;
+  /** Wraps the yamux factory (Node: `coalescingMuxer`). */
+  readonly wrapMuxer?: <T>(factory: T) => T;
 }
 
 /** Creates and starts a libp2p node with noise, yamux, identify, gossipsub and ping. */
@@ -54,17 +58,21 @@ export async function createTesseraLibp2p(init: PlatformLibp2pInit): Promise<Tes
     denyInboundEncryptedConnection: (peerId) =>
       (created?.getConnections(peerId).length ?? 0) >= CONNECTIONS_PER_PEER_MAX,
   };
+  const wrapEncrypter = init.wrapEncrypter ?? ((factory) => factory);
+  const wrapMuxer = init.wrapMuxer ?? ((factory) => factory);
   const node = await createLibp2p({
     privateKey: init.privateKey,
     addresses: { listen: [...init.listen] },
     transports: [...init.transports],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [wrapEncrypter(noise())],
     streamMuxers: [
-      yamux({
-        maxInboundStreams: MUXED_INBOUND_STREAMS_MAX,
-        maxOutboundStreams: MUXED_OUTBOUND_STREAMS_MAX,
-        streamOptions: { maxStreamWindowSize: STREAM_WINDOW_BYTES_MAX },
-      }),
+      wrapMuxer(
+        yamux({
+          maxInboundStreams: MUXED_INBOUND_STREAMS_MAX,
+          maxOutboundStreams: MUXED_OUTBOUND_STREAMS_MAX,
+          streamOptions: { maxStreamWindowSize: STREAM_WINDOW_BYTES_MAX },
+        }),
+      ),
     ],
     connectionGater,
     connectionManager: { maxConnections: CONNECTIONS_MAX },

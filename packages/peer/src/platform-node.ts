@@ -8,6 +8,7 @@ import type { PrivateKey } from '@libp2p/interface';
 import { tcp } from '@libp2p/tcp';
 import { webSockets } from '@libp2p/websockets';
 import { createTesseraLibp2p, type TesseraLibp2p } from './libp2p-services.ts';
+import { coalescingEncrypter, coalescingMuxer } from './write-coalescing.ts';
 
 /** Loopback TCP and WebSockets on ephemeral ports. */
 export const NODE_LISTEN_DEFAULT: readonly string[] = ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'];
@@ -34,5 +35,8 @@ export function createNodeLibp2p(init: NodeLibp2pInit): Promise<TesseraLibp2p> {
     // refuses to dial.
     connectionGater: { denyDialMultiaddr: () => false },
     gossipBytesMax: init.gossipBytesMax,
+    // Fewer, larger socket writes and encryptions: see write-coalescing.ts.
+    wrapEncrypter: coalescingEncrypter as <T>(factory: T) => T,
+    wrapMuxer: coalescingMuxer as <T>(factory: T) => T,
   });
 }
