@@ -21,6 +21,13 @@ import { nextTurn } from './next-turn.ts';
 import { isTombstoneOnly, type ReplicaRecord, versionHash, winnerOf } from './record.ts';
 import { isBytes, recordFromWire, recordToWire } from './record-codec.ts';
 
+/**
+ * Store batches of record writes in flight at once. Writes arriving while
+ * that many commit wait and join the next batch (group commit): under load,
+ * fewer and larger transactions (quorum puts: ~10% less CPU per put in three
+ * interleaved runs against no bound).
+ */
+const flushesInFlightMax = 2;
 /** Format version of every value this file writes (2: records are core dotted versions). */
 export const REPLICA_FORMAT_VERSION = 2;
 
@@ -311,7 +318,8 @@ export class ReplicaStore {
    * Writes the record and its slot-index entry atomically and durably.
    * @remarks Record writes issued in the same turn (a frame's ops, or many
    * callers') share one durable store batch: one commit and one digest
-   * invalidation per slot instead of one per write.
+   * invalidation per slot instead of one per write. While
+   * `flushesInFlightMax` batches commit, later writes gather for the next.
    */
   putRecord(key: Uint8Array, slot: number, record: ReplicaRecord, before?: ReplicaRecord): Promise<void> {
     const indexKey = slotIndexKey(slot, key);
@@ -387,14 +395,35 @@ export class ReplicaStore {
     // Before and after: a digest computed while the write is in flight is dropped either way.
     this.#changed(slot);
     return new Promise((resolve, reject) => {
-      if (this.#pending.length === 0) nextTurn(() => void this.#flush());
       this.#pending.push({ slot, ops, resolve, reject });
+      this.#schedule();
     });
   }
 
+  #flushScheduled = false;
+  /** Batches committing now (at most `flushesInFlightMax`). */
+  #flushing = 0;
+
+  #schedule(): void {
+    if (this.#flushScheduled || this.#pending.length === 0 || this.#flushing >= flushesInFlightMax) return;
+    this.#flushScheduled = true;
+    nextTurn(() => void this.#flush());
+  }
+
   async #flush(): Promise<void> {
+    this.#flushScheduled = false;
     const writes = this.#pending;
     this.#pending = [];
+    this.#flushing += 1;
+    try {
+      await this.#flushWrites(writes);
+    } finally {
+      this.#flushing -= 1;
+      this.#schedule();
+    }
+  }
+
+  async #flushWrites(writes: PendingWrite[]): Promise<void> {
     // Writes carry 2 ops plus their derived entries: pack whole writes up to the store's batch bound.
     const groups: PendingWrite[][] = [];
     let group: PendingWrite[] = [];
