@@ -66,18 +66,29 @@ async function ask(
   return checked.value;
 }
 
+/** What one catch-up round did. */
+export interface CatchUpResult {
+  /** Messages newly stored. */
+  readonly pulled: number;
+  /** Whether every differing range was pulled (false: `syncRequestsMax` ran out first). */
+  readonly complete: boolean;
+}
+
 /**
- * One catch-up round with `peer`: returns how many messages were newly
- * stored. Rejects when the peer cannot be reached or answers badly; what was
- * applied before that stays applied.
+ * One catch-up round with `peer`. Rejects when the peer cannot be reached or
+ * answers badly; what was applied before that stays applied.
  */
-export async function runCatchUp(ctx: CatchUpContext, peer: PeerIdString): Promise<number> {
+export async function runCatchUp(ctx: CatchUpContext, peer: PeerIdString): Promise<CatchUpResult> {
   let requests = 0;
   // Differing buckets as [first, last] runs of consecutive indices.
   const runs: [number, number][] = [];
   let fromBucket = 0;
+  let complete = true;
   for (;;) {
-    if (++requests > ctx.limits.syncRequestsMax) break;
+    if (++requests > ctx.limits.syncRequestsMax) {
+      complete = false;
+      break;
+    }
     const res = await ask(ctx, peer, { v: WIRE_VERSION, kind: 'digest', cluster: ctx.cluster, fromBucket });
     if (res.kind !== 'digest') throw new BadResponse('expected a digest');
     let previous = fromBucket - 1;
@@ -102,7 +113,7 @@ export async function runCatchUp(ctx: CatchUpContext, peer: PeerIdString): Promi
     const toClock = (last + 1) * DIGEST_BUCKET_CLOCKS;
     let after: MessageId | null = null;
     for (;;) {
-      if (++requests > ctx.limits.syncRequestsMax) return pulled;
+      if (++requests > ctx.limits.syncRequestsMax) return { pulled, complete: false };
       const res = await ask(ctx, peer, {
         v: WIRE_VERSION,
         kind: 'pull',
@@ -138,7 +149,7 @@ export async function runCatchUp(ctx: CatchUpContext, peer: PeerIdString): Promi
       if (!res.more || good.length === 0) break;
     }
   }
-  return pulled;
+  return { pulled, complete };
 }
 
 /** Answers one catch-up request from `from`. Never throws: bad requests get an error response. */

@@ -198,6 +198,32 @@ describe('coordinator over the simulator', () => {
     expect(sim.errors).toEqual([]);
   });
 
+  it('a round cut short by syncRequestsMax does not count as caught up: the publish waits for joinWaitMs', async () => {
+    const sim = new Simulation({ seed: 9, delayMsMin: 1, delayMsMax: 20 });
+    const c = await SimCluster.create(sim, {
+      peers: 2,
+      timing: { ...timing, joinWaitMs: 3000 },
+      // One request per round: the digest, never the pull.
+      limits: { syncRequestsMax: 1 },
+    });
+    await c.startAll();
+    await c.coordinator('p001').publish({ messageType: 'note', eventType: 'old' });
+    await sim.runFor(200);
+    c.crash('p001');
+    await sim.runFor(100);
+    const rebuilt = await c.restart('p001', { wiped: true, expectPeers: true });
+    let done = false;
+    const published = rebuilt.publish({ messageType: 'note', eventType: 'new' }).then(() => {
+      done = true;
+    });
+    await sim.runFor(2500);
+    expect(rebuilt.stats().syncRounds).toBeGreaterThan(0);
+    expect(done).toBe(false);
+    await sim.runFor(1000);
+    expect(done).toBe(true);
+    await published;
+  });
+
   it('a wiped peer that reaches nobody publishes after joinWaitMs', async () => {
     const sim = new Simulation({ seed: 5, delayMsMin: 1, delayMsMax: 20 });
     const c = await SimCluster.create(sim, { peers: 1, timing: { ...timing, joinWaitMs: 3000 } });

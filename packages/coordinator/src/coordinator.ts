@@ -380,10 +380,11 @@ export function createCoordinator(
   const syncWith = async (peer: PeerIdString): Promise<number> => {
     counters.syncRounds += 1;
     try {
-      const pulled = await runCatchUp(catchUpContext, peer);
-      // Caught up: the clock is past every message this identity published before (they are in the log).
-      openPublishGate();
-      emitter.emit('synced', { peer, pulled });
+      const { pulled, complete } = await runCatchUp(catchUpContext, peer);
+      // Caught up with a peer's whole log: the clock is past every message of it, this identity's
+      // earlier ones included as far as that peer holds them.
+      if (complete) openPublishGate();
+      emitter.emit('synced', { peer, pulled, complete });
       return pulled;
     } catch (error) {
       counters.syncFailures += 1;

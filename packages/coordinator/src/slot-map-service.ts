@@ -739,8 +739,14 @@ export function createSlotMap(options: SlotMapOptions): SlotMapService {
     );
   };
 
+  /** Live messages that arrive while `start` replays the stored log wait here (see `startedWithMap`). */
+  let replayed: CoordinatorMessage[] | null = null;
   const onMessage = (event: MessageEvent) => {
     if (!running) return;
+    if (replayed !== null) {
+      replayed.push(event.message);
+      return;
+    }
     if (ingest(event.message)) void queue.run(react);
   };
 
@@ -781,6 +787,7 @@ export function createSlotMap(options: SlotMapOptions): SlotMapService {
       if (!coordinator.running) throw new InvalidArgumentError('start the coordinator first');
       running = true;
       startedMs = timers.now();
+      replayed = [];
       unsubscribe = [
         coordinator.on('message', onMessage),
         coordinator.on('member', ({ member, previous }) => {
@@ -803,7 +810,9 @@ export function createSlotMap(options: SlotMapOptions): SlotMapService {
             void queue.run(react);
           }
         }),
-        coordinator.on('synced', ({ peer }) => {
+        coordinator.on('synced', ({ peer, complete }) => {
+          // A round cut short by syncRequestsMax may have left the newest messages behind.
+          if (!complete) return;
           const first = synced.size === 0;
           synced.add(peer);
           // A joining peer answers nothing before its first round: answer what arrived meanwhile now.
@@ -811,7 +820,11 @@ export function createSlotMap(options: SlotMapOptions): SlotMapService {
         }),
       ];
       for await (const message of coordinator.messages()) ingest(message);
+      // From the stored log alone: a map folded from a catch-up running meanwhile does not count.
       startedWithMap = ledger.head().map.epoch !== 0;
+      const arrived = replayed;
+      replayed = null;
+      for (const message of arrived) ingest(message);
       await queue.run(async () => {
         // Proposals this peer left open before a restart can never finish: end them so owners stop holding.
         for (const p of ledger.proposals()) {

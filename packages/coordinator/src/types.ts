@@ -174,6 +174,8 @@ export interface SyncedEvent {
   readonly peer: PeerIdString;
   /** Messages pulled and newly stored. */
   readonly pulled: number;
+  /** Whether the round pulled every range that differed (false: it ran out of requests first). */
+  readonly complete: boolean;
 }
 
 /** Every event a coordinator emits. */

@@ -9,7 +9,7 @@
  * frames (strace).
  *
  * - `coalescingMuxer`: frames a connection's muxer sends in one tick go out
- *   as one message (one encryption), flushed before the connection closes.
+ *   as one message (one encryption); once it closes, at once and in order.
  * - `coalescingEncrypter`: the raw connection under the encryption joins
  *   each message's chunks into one buffer and corks its socket until the
  *   tick ends, so one tick's messages leave in one `writev`.
@@ -55,25 +55,25 @@ export function joinChunks(chunks: readonly Chunk[]): Uint8Array {
   return out;
 }
 
-/** What `coalesceMuxerSends` needs of a muxer: libp2p's `AbstractStreamMuxer.send`. */
+/** What `coalesceMuxerSends` needs of a muxer: libp2p's `AbstractStreamMuxer.send` and `status`. */
 export interface SendingMuxer {
   send(data: Chunk): boolean;
-}
-
-/** What it needs of the connection under the muxer. */
-export interface ClosingConnection {
-  close(options?: unknown): Promise<void>;
-  abort(error: Error): void;
+  readonly status?: string;
 }
 
 /**
  * Queues what `muxer` sends until the end of the tick and sends it as one
  * buffer (or piece by piece past `JOIN_BYTES_MAX`). `send` reports the
  * connection writable; once the flush finds it full, the muxer pauses its
- * streams as before, one tick later. A close of `connection` flushes first;
- * an abort drops the queue.
+ * streams as before, one tick later.
+ *
+ * Once the muxer is no longer open, the queue and every later frame go out
+ * at once: libp2p's `Connection.close` awaits the muxer's close (streams'
+ * FIN frames, then yamux's GoAway) and closes the raw connection right after,
+ * before the tick ends; `AbstractStreamMuxer.close` and `abort` leave `open`
+ * synchronously, before they send anything.
  */
-export function coalesceMuxerSends(muxer: SendingMuxer, connection: ClosingConnection): void {
+export function coalesceMuxerSends(muxer: SendingMuxer): void {
   const send = muxer.send.bind(muxer);
   let queued: Chunk[] = [];
   let queuedBytes = 0;
@@ -88,25 +88,18 @@ export function coalesceMuxerSends(muxer: SendingMuxer, connection: ClosingConne
       else if (bytes <= JOIN_BYTES_MAX) send(joinChunks(chunks));
       else for (const chunk of chunks) send(chunk);
     } catch {
-      // The connection closed under the queue: its close already failed the muxer's streams.
+      // The connection closed under the queue (a remote close or reset): its streams already failed.
     }
   };
   muxer.send = (data) => {
+    if (muxer.status !== undefined && muxer.status !== 'open') {
+      flush();
+      return send(data);
+    }
     if (queued.length === 0) process.nextTick(flush);
     queued.push(data);
     queuedBytes += data.byteLength;
     return true;
-  };
-  const close = connection.close.bind(connection);
-  connection.close = (options) => {
-    flush();
-    return close(options);
-  };
-  const abort = connection.abort.bind(connection);
-  connection.abort = (error) => {
-    queued = [];
-    queuedBytes = 0;
-    abort(error);
   };
 }
 
@@ -148,7 +141,7 @@ export function coalesceConnectionWrites<C extends RawConnection>(connection: C)
 type Factory<T> = (components: any) => T;
 
 /** `factory` with every muxer it creates coalescing its sends (see `coalesceMuxerSends`). */
-export function coalescingMuxer<T extends { createStreamMuxer(connection: ClosingConnection): SendingMuxer }>(
+export function coalescingMuxer<T extends { createStreamMuxer(connection: unknown): SendingMuxer }>(
   factory: Factory<T>,
 ): Factory<T> {
   return (components) => {
@@ -157,9 +150,7 @@ export function coalescingMuxer<T extends { createStreamMuxer(connection: Closin
     const outer = Object.create(inner) as T;
     outer.createStreamMuxer = (connection) => {
       const muxer = inner.createStreamMuxer(connection);
-      if (typeof muxer.send === 'function' && typeof connection.close === 'function') {
-        coalesceMuxerSends(muxer, connection);
-      }
+      if (typeof muxer.send === 'function' && typeof muxer.status === 'string') coalesceMuxerSends(muxer);
       return muxer;
     };
     return outer;

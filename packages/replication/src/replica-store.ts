@@ -22,9 +22,10 @@ import { isTombstoneOnly, type ReplicaRecord, versionHash, winnerOf } from './re
 import { isBytes, recordFromWire, recordToWire } from './record-codec.ts';
 
 /**
- * Store batches of record writes in flight at once. Writes arriving while
- * that many commit wait and join the next batch (group commit): under load,
- * fewer and larger transactions (quorum puts: ~10% less CPU per put in three
+ * Flushes of record writes in flight at once (a flush is one store batch, or
+ * several when its writes pass `batchOpsMax`). Writes arriving while that
+ * many commit wait and join the next flush (group commit): under load, fewer
+ * and larger transactions (quorum puts: ~10% less CPU per put in three
  * interleaved runs against no bound).
  */
 const flushesInFlightMax = 2;
