@@ -323,8 +323,9 @@ export class ReplicaStore {
    * `flushesInFlightMax` batches commit, later writes gather for the next.
    */
   putRecord(key: Uint8Array, slot: number, record: ReplicaRecord, before?: ReplicaRecord): Promise<void> {
+    this.#checkKeyLength(key);
     const indexKey = slotIndexKey(slot, key);
-    const bytes = this.#checked(key, indexKey, record);
+    const bytes = this.#checked(indexKey, record);
     const winner = winnerOf(record);
     const index = {
       k: key,
@@ -369,12 +370,18 @@ export class ReplicaStore {
    * e.g. when merging concurrent siblings grows a record past the value limit.
    */
   checkRecord(key: Uint8Array, slot: number, record: ReplicaRecord): Uint8Array {
-    return this.#checked(key, slotIndexKey(slot, key), record);
+    this.#checkKeyLength(key);
+    return this.#checked(slotIndexKey(slot, key), record);
   }
 
-  #checked(key: Uint8Array, indexKey: Uint8Array, record: ReplicaRecord): Uint8Array {
-    const { keyBytesMax, valueBytesMax } = this.store.limits;
+  /** Before the slot-index key is built, so an oversized key fails with the store's own bound. */
+  #checkKeyLength(key: Uint8Array): void {
+    const { keyBytesMax } = this.store.limits;
     if (key.length > keyBytesMax) throw new LimitExceededError('keyBytesMax', keyBytesMax, key.length);
+  }
+
+  #checked(indexKey: Uint8Array, record: ReplicaRecord): Uint8Array {
+    const { keyBytesMax, valueBytesMax } = this.store.limits;
     if (indexKey.length > keyBytesMax)
       throw new LimitExceededError('keyBytesMax', keyBytesMax, indexKey.length);
     const bytes = storedBytes(record);
