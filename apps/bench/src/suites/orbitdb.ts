@@ -183,7 +183,11 @@ async function runTessera(dir: string): Promise<Result> {
     for (const peer of peers) peer.placement.slots = new StaticPlacement([p1.id, p2.id], 2);
     await waitFor(() => p1.members().length === 2 && p2.members().length === 2, { what: 'two members' });
     // Steady state, as OrbitDB's side is measured once its databases are open: two fresh peers
-    // settle their slot map (a copy and an anti-entropy pass over every slot) for seconds first.
+    // commit their first slot map, then copy and check every slot, for seconds first.
+    await waitFor(() => peers.every((peer) => peer.slotMap.map.epoch >= 1), {
+      what: 'both Tessera peers on a committed slot map',
+      timeoutMs: 120_000,
+    });
     await waitFor(async () => (await cpuBusy(1000)) < quietCpuFraction, {
       what: 'the two Tessera peers quiet (startup work done)',
       timeoutMs: 120_000,

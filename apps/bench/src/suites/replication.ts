@@ -101,8 +101,18 @@ export async function run(): Promise<void> {
       },
       { what: 'all three peers alive in every view', timeoutMs: 60_000 },
     );
-    // Steady state: a fresh cluster copies slots and runs its first anti-entropy passes for several
-    // seconds after it forms; measuring then would charge that one-off work to the first rows.
+    // Steady state: a fresh cluster commits its first slot map a few seconds after it forms, then
+    // copies slots and runs an anti-entropy pass over every slot; measuring before that ends would
+    // charge that one-off work to the first rows (one run measured 115 quorum puts/s so).
+    await waitFor(
+      async () => {
+        const views = await Promise.all(
+          processes.map((child) => child.call<{ epoch: number }>({ cmd: 'slotMap' })),
+        );
+        return views.every((view) => view.epoch >= 1);
+      },
+      { what: 'every peer on a committed slot map', timeoutMs: 120_000 },
+    );
     await waitFor(
       async () => {
         const busy = await Promise.all(
