@@ -73,10 +73,20 @@ export interface ReplicatorLimits {
    * owners' after-commit catch-up copy, which reads from the old owners.
    */
   readonly reclaimAfterMs: number;
+  /**
+   * Most record sends to other owners in flight from this peer's writes.
+   * A write whose quorum is in leaves the rest of its fan-out running; at
+   * this bound new writes wait until half of it has drained, so a client
+   * writing faster than the owners absorb (`one`, or W < N) is slowed
+   * instead of piling up sends that time out into hints. Soft: writes that
+   * pass the check together each add their sends.
+   */
+  readonly fanOutInFlightMax: number;
 }
 
 export const defaultReplicatorLimits: ReplicatorLimits = {
   requestTimeoutMs: 2_000,
+  fanOutInFlightMax: 4096,
   readHedgeMs: 250,
   repairTimeoutMs: 30_000,
   hintsMax: 100_000,

@@ -71,6 +71,42 @@ describe('Replicator basics (N=3, quorum)', () => {
     });
   });
 
+  it('writes whose quorum is in wait once fanOutInFlightMax sends to other owners are in flight', async () => {
+    const fanOutInFlightMax = 4;
+    const clients = 3;
+    const cluster = await startTestCluster({
+      peers: 3,
+      seed: 11,
+      delayMsMax: 20,
+      replication: { replicationFactor: 3, consistency: 'one' },
+      limits: { fanOutInFlightMax },
+    });
+    try {
+      const writer = cluster.at('peer-0');
+      let most = 0;
+      await Promise.all(
+        Array.from({ length: clients }, async (_, c) => {
+          for (let i = 0; i < 10; i++) {
+            await writer.put(enc(`k-${c}-${i}`), enc(`v-${i}`));
+            most = Math.max(most, writer.fanOutInFlight);
+          }
+        }),
+      );
+      // A soft bound: each caller checks before it writes, so callers that passed together add theirs.
+      expect(most).toBeLessThanOrEqual(fanOutInFlightMax + clients * 2);
+      await writer.settle();
+      expect(writer.fanOutInFlight).toBe(0);
+      for (const id of cluster.ids) {
+        for (let c = 0; c < clients; c++) {
+          const read = await cluster.at(id).get(enc(`k-${c}-9`), { consistency: 'one' });
+          expect(dec(read.value)).toBe('v-9');
+        }
+      }
+    } finally {
+      await cluster.close();
+    }
+  });
+
   it('a later write replaces an earlier one and a delete hides the key', async () => {
     await withCluster(3, async (cluster) => {
       const key = enc('k');

@@ -149,6 +149,10 @@ export class Replicator {
   readonly #underReplicated = new Map<number, Set<PeerId>>();
   readonly #unownedSince: UnownedSince = new Map();
   readonly #background = new Set<Promise<unknown>>();
+  /** Fan-out sends to other owners in flight (see `ReplicatorLimits.fanOutInFlightMax`). */
+  #fanOutInFlight = 0;
+  /** Writes waiting for the fan-out to drain. */
+  #fanOutWaiters: (() => void)[] = [];
   readonly #context: ReplicatorContext;
   /** The actor id this replica mints versions as. */
   readonly actor: string;
@@ -292,6 +296,26 @@ export class Replicator {
     return this.#write(key, null, options);
   }
 
+  /** Record sends to other owners in flight from this peer's writes. */
+  get fanOutInFlight(): number {
+    return this.#fanOutInFlight;
+  }
+
+  /** Resolves at once below `fanOutInFlightMax`, else once half of the fan-out has drained. */
+  #fanOutRoom(): Promise<void> | undefined {
+    if (this.#fanOutInFlight < this.#limits.fanOutInFlightMax) return undefined;
+    return new Promise((resolve) => this.#fanOutWaiters.push(resolve));
+  }
+
+  #fanOutSettled(): void {
+    this.#fanOutInFlight -= 1;
+    if (this.#fanOutWaiters.length > 0 && this.#fanOutInFlight <= this.#limits.fanOutInFlightMax / 2) {
+      const waiters = this.#fanOutWaiters;
+      this.#fanOutWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
   async #write(key: Uint8Array, value: Uint8Array | null, options: WriteOptions): Promise<WriteResult> {
     const ik = options.idempotencyKey ?? null;
     if (ik !== null && (typeof ik !== 'string' || ik.length === 0 || ik.length > idempotencyKeyLengthMax)) {
@@ -299,6 +323,9 @@ export class Replicator {
     }
     if (ik !== null) checkIdempotencyKey(this.#storeKeyBytesMax, key, ik);
     const context = options.context === undefined ? null : checkContext(options.context);
+    const room = this.#fanOutRoom();
+    if (room) await room;
+    if (this.#closed) throw new ReplicatorClosedError();
     const slot = this.#slotOf(key, options.routingKey);
     const { owners, settings } = this.#ownersOf(key, slot);
     const required = requiredCount(
@@ -425,6 +452,7 @@ export class Replicator {
       };
       finish();
       for (const peer of peers) {
+        this.#fanOutInFlight += 1;
         const attempt = async () => {
           if (this.#placement.isUp(peer)) {
             try {
@@ -451,6 +479,7 @@ export class Replicator {
         };
         void this.#track(
           attempt().finally(() => {
+            this.#fanOutSettled();
             settled += 1;
             finish();
           }),
