@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '@tessera/core';
 import { describe, expect, it } from 'vitest';
 import { type Coordinator, createCoordinator } from './coordinator.ts';
+import { nodeStateKey } from './keys.ts';
 import { SimCluster } from './sim/cluster.ts';
 import { Simulation } from './sim/simulation.ts';
 import type { MessageEvent } from './types.ts';
@@ -222,6 +223,40 @@ describe('coordinator over the simulator', () => {
     await sim.runFor(1000);
     expect(done).toBe(true);
     await published;
+  });
+
+  it('a peer whose own state record is lost but whose log is intact publishes at once, past its old messages', async () => {
+    const sim = new Simulation({ seed: 6, delayMsMin: 1, delayMsMax: 20 });
+    const env = await sim.addPeer('p000');
+    const options = {
+      ...env,
+      cluster: 'sim',
+      role: 'owner' as const,
+      expectPeers: true,
+      timing: { ...timing, joinWaitMs: 500 },
+    };
+    const first = createCoordinator(options);
+    const started = first.start();
+    await sim.runFor(1);
+    await started;
+    // A new peer that reaches nobody waits joinWaitMs once.
+    const old = first.publish({ messageType: 'note', eventType: 'old' });
+    await sim.runFor(600);
+    const before = await old;
+    const stopped = first.stop();
+    await sim.runFor(1);
+    await stopped;
+    await env.store.delete(nodeStateKey('sim', 'p000'));
+    const second = createCoordinator(options);
+    const restarted = second.start();
+    await sim.runFor(1);
+    await restarted;
+    const published = second.publish({ messageType: 'note', eventType: 'new' });
+    // Well inside joinWaitMs (500 ms): stored already, so it did not wait.
+    await sim.runFor(10);
+    expect(second.logSummary().count).toBe(2);
+    expect((await published).clock).toBeGreaterThan(before.clock);
+    await second.stop();
   });
 
   it('a wiped peer that reaches nobody publishes after joinWaitMs', async () => {
