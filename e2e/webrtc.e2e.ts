@@ -31,9 +31,10 @@ test('two browsers keep syncing over WebRTC after the relay stops', async ({ tes
   });
   // Owners are [relay, a, b] and the relay is dead: a quorum (2 of 3) of acks can only come from both
   // browsers, so each write below crossed the direct browser-to-browser connection.
-  // The first write may find its replica stream still on the relayed connection that just died (it fails
-  // and the next request opens a stream on the WebRTC connection), so a write is retried under one
-  // idempotency key until acknowledged; the read then proves the data crossed.
+  // The first request either way may find its replica stream still on the relayed connection that just
+  // died (it fails and the next request opens a stream on the WebRTC connection), so a write is retried
+  // under one idempotency key until acknowledged, and a read that fails (an error, not a wrong answer)
+  // is asked again; the read then proves the data crossed.
   for (const [writer, reader] of [
     [a, b],
     [b, a],
@@ -44,11 +45,21 @@ test('two browsers keep syncing over WebRTC after the relay stops', async ({ tes
       () => writer.put(key, { from: writer.id }, { consistency: 'quorum', idempotencyKey }).then(() => true),
       { timeoutMs: 30_000, intervalMs: 500, what: `a quorum write from ${writer.id} over WebRTC` },
     );
-    expect(await reader.get(key, { consistency: 'quorum' })).toEqual({
+    const read = await waitFor(() => reader.get(key, { consistency: 'quorum' }), {
+      timeoutMs: 30_000,
+      intervalMs: 500,
+      what: `a quorum read by ${reader.id} over WebRTC`,
+    });
+    expect(read).toEqual({
       found: true,
       value: { from: writer.id },
       siblings: [],
     });
   }
-  expect(await b.get(before, { consistency: 'quorum' })).toMatchObject({ found: true, value: 'with relay' });
+  const earlier = await waitFor(() => b.get(before, { consistency: 'quorum' }), {
+    timeoutMs: 30_000,
+    intervalMs: 500,
+    what: 'the write made with the relay read back',
+  });
+  expect(earlier).toMatchObject({ found: true, value: 'with relay' });
 });
