@@ -317,6 +317,9 @@ export class ReplicaStore {
 
   /**
    * Writes the record and its slot-index entry atomically and durably.
+   * Throws `LimitExceededError` synchronously, queueing nothing, when the
+   * record or the key's slot-index key exceed the store's limits (e.g. a
+   * merge of concurrent siblings grew the record past the value limit).
    * @remarks Record writes issued in the same turn (a frame's ops, or many
    * callers') share one durable store batch: one commit and one digest
    * invalidation per slot instead of one per write. While
@@ -364,22 +367,13 @@ export class ReplicaStore {
     }
   }
 
-  /**
-   * The stored bytes of `record`; throws `LimitExceededError` (and writes
-   * nothing) when they or the key's slot-index key exceed the store's limits,
-   * e.g. when merging concurrent siblings grows a record past the value limit.
-   */
-  checkRecord(key: Uint8Array, slot: number, record: ReplicaRecord): Uint8Array {
-    this.#checkKeyLength(key);
-    return this.#checked(slotIndexKey(slot, key), record);
-  }
-
   /** Before the slot-index key is built, so an oversized key fails with the store's own bound. */
   #checkKeyLength(key: Uint8Array): void {
     const { keyBytesMax } = this.store.limits;
     if (key.length > keyBytesMax) throw new LimitExceededError('keyBytesMax', keyBytesMax, key.length);
   }
 
+  /** The stored bytes of `record`, within the store's limits (else `LimitExceededError`). */
   #checked(indexKey: Uint8Array, record: ReplicaRecord): Uint8Array {
     const { keyBytesMax, valueBytesMax } = this.store.limits;
     if (indexKey.length > keyBytesMax)

@@ -181,8 +181,8 @@ export class ReplicaService {
             },
             ...(op.context ? { context: op.context } : {}),
           });
-          // Checked before the record leaves: a merge of concurrent siblings may outgrow the store.
-          store.checkRecord(op.key, op.slot, record);
+          // putRecord checks the record synchronously, before it queues the write, so a merge of concurrent
+          // siblings that outgrew the store throws here, before the record leaves through onMinted.
           const durable = store.putRecord(op.key, op.slot, record, local.length > 0 ? local : undefined);
           onMinted?.(record);
           await durable;
