@@ -47,7 +47,7 @@ interface Queue {
 }
 
 /** A rough upper estimate of an op's encoded size (values dominate; the rest is small and bounded). */
-function estimateBytes(op: ReplicaOp): number {
+export function estimateOpBytes(op: ReplicaOp): number {
   switch (op.op) {
     case 'mint':
       return 256 + op.key.length + (op.value?.length ?? 0);
@@ -150,7 +150,7 @@ export function createPeerCaller(
         queue = created;
       }
       let bytes = 0;
-      for (const op of ops) bytes += estimateBytes(op);
+      for (const op of ops) bytes += estimateOpBytes(op);
       const target = queue;
       return new Promise<OpResult[]>((resolve, reject) => {
         target.calls.push({ ops, bytes, resolve, reject });

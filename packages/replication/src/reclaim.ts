@@ -12,15 +12,14 @@
 import { toHex } from './bytes.ts';
 import type { ReplicatorContext } from './context.ts';
 import type { ReplicaOp } from './frames.ts';
+import { estimateOpBytes } from './peer-call.ts';
 import type { ReplicaRecord } from './record.ts';
 import type { PeerId } from './transport.ts';
 
 /** Records handed off per round (one `apply` frame per owner). */
 const recordsPerRound = 64;
-/** Value bytes per round, so an apply frame stays well under a frame's 1 MiB. */
+/** Estimated apply-op bytes per round (`estimateOpBytes`), so an apply frame stays well under a frame's 1 MiB. */
 const roundBytesMax = 256 * 1024;
-/** A sibling's dot, stamp and context in an apply frame, beyond its value (generous). */
-const siblingOverheadBytes = 512;
 
 /** When the newest version of `record` was minted. */
 function newestMintMs(record: ReplicaRecord): number {
@@ -110,8 +109,7 @@ export async function reclaimUnowned(
           continue;
         }
         records.push({ key, record });
-        bytes += key.length;
-        for (const sibling of record) bytes += (sibling.value.bytes?.length ?? 0) + siblingOverheadBytes;
+        bytes += estimateOpBytes({ op: 'apply', key, slot, record });
       }
       if (records.length === 0) continue;
       const acks = await handOff(context, slot, records);
