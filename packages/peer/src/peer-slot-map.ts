@@ -132,6 +132,7 @@ export function createPeerSlotMap(init: PeerSlotMapInit): PeerSlotMap {
       if ('error' in reply) throw new SlotCopyError(`${peer} refused the frame: ${reply.error.code}`);
       return reply.results;
     },
+    applyLocal: (ops) => init.replication().replicator.applyLocal(ops),
   };
 
   /** Copies `slots` from their owners in `current`, recorded as a `slotcopy` job. */

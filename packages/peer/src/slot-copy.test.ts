@@ -1,6 +1,12 @@
 import { type SlotMap, validateSlotMap } from '@tessera/coordinator';
-import { SLOT_COUNT } from '@tessera/core';
-import { mint, type ReplicaOp, recordToWire } from '@tessera/replication';
+import { encodeValue, SLOT_COUNT } from '@tessera/core';
+import {
+  emptyDigest,
+  mint,
+  REPLICA_FORMAT_VERSION,
+  type ReplicaOp,
+  recordToWire,
+} from '@tessera/replication';
 import { describe, expect, it } from 'vitest';
 import { SlotCopyError } from './errors.ts';
 import { copySlots, type SlotCopyDeps } from './slot-copy.ts';
@@ -12,17 +18,27 @@ const current: SlotMap = {
   ranges: [{ start: 0, end: SLOT_COUNT - 1, owners: ['p1', 'p2', 'p3'], epoch: 1 }],
 };
 
-function deps(answer: (peer: string, ops: readonly ReplicaOp[]) => Promise<readonly unknown[]>) {
+/** A peer whose replica holds nothing (`localEmpty`) or something of every slot, and sources that `answer`. */
+function deps(
+  answer: (peer: string, ops: readonly ReplicaOp[]) => Promise<readonly unknown[]>,
+  { localEmpty = true } = {},
+) {
   const applied: ReplicaOp[] = [];
   const d: SlotCopyDeps = {
     selfId: 'me',
     isUp: () => true,
     sourcesNeeded: (owners) => owners - 1,
+    applyLocal: async (ops) => {
+      applied.push(...ops);
+      return ops.map(() => ({ ok: true }));
+    },
     call: async (peer, ops) => {
       if (peer === 'me') {
         applied.push(...ops.filter((op) => op.op === 'apply'));
-        if (ops[0]?.op === 'digests')
-          return [{ ok: true, digests: ops[0].slots.map(() => new Uint8Array(8)) }];
+        if (ops[0]?.op === 'digests') {
+          const digest = localEmpty ? emptyDigest : new Uint8Array(8);
+          return [{ ok: true, digests: ops[0].slots.map(() => digest) }];
+        }
         if (ops[0]?.op === 'entries') return ops.map(() => ({ ok: true, entries: [], more: false }));
         return ops.map(() => ({ ok: true }));
       }
@@ -44,14 +60,17 @@ describe('copySlots on bad or missing sources', () => {
 
   it('refuses a record that is not a record, and a source answering with an error result', async () => {
     const key = new Uint8Array([1, 2, 3]);
-    const { d, applied } = deps(async (peer, ops) => {
-      if (ops[0]?.op === 'digests')
-        return [{ ok: true, digests: ops[0].slots.map(() => new Uint8Array([9])) }];
-      if (ops[0]?.op === 'entries')
-        return ops.map(() => ({ ok: true, entries: [[key, new Uint8Array([7])]], more: false }));
-      if (peer === 'p1') return ops.map(() => ({ ok: true, record: [{ bogus: true }] }));
-      return ops.map(() => ({ ok: false, code: 'ERR_INTERNAL', message: 'no' }));
-    });
+    const { d, applied } = deps(
+      async (peer, ops) => {
+        if (ops[0]?.op === 'digests')
+          return [{ ok: true, digests: ops[0].slots.map(() => new Uint8Array([9])) }];
+        if (ops[0]?.op === 'entries')
+          return ops.map(() => ({ ok: true, entries: [[key, new Uint8Array([7])]], more: false }));
+        if (peer === 'p1') return ops.map(() => ({ ok: true, record: [{ bogus: true }] }));
+        return ops.map(() => ({ ok: false, code: 'ERR_INTERNAL', message: 'no' }));
+      },
+      { localEmpty: false },
+    );
     const error = await copySlots(d, current, [5], new AbortController().signal).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SlotCopyError);
     expect(applied).toEqual([]);
@@ -59,7 +78,7 @@ describe('copySlots on bad or missing sources', () => {
 
   it('succeeds with one of three sources down when two suffice, fails when two are down', async () => {
     const empty = async (_peer: string, ops: readonly ReplicaOp[]) =>
-      ops[0]?.op === 'digests' ? [{ ok: true, digests: ops[0].slots.map(() => new Uint8Array(8)) }] : [];
+      ops[0]?.op === 'digests' ? [{ ok: true, digests: ops[0].slots.map(() => emptyDigest) }] : [];
     const one = deps(async (peer, ops) => {
       if (peer === 'p3') throw new Error('unreachable');
       return empty(peer, ops);
@@ -91,6 +110,8 @@ describe('copySlots against model sources', () => {
   const record = recordToWire(
     mint([], { actor: 'p1', clock: 1, payload: { bytes: new Uint8Array([1]), mintedMs: 0 } }).record,
   );
+  /** The record as a replica stores it: what `records` pages carry. */
+  const stored = encodeValue({ v: REPLICA_FORMAT_VERSION, s: record });
 
   function serve(replica: Replica, ops: readonly ReplicaOp[]): unknown[] {
     return ops.map((op, index) => {
@@ -99,12 +120,14 @@ describe('copySlots against model sources', () => {
         return {
           ok: true,
           digests: op.slots.map((slot) =>
-            new TextEncoder().encode(
-              [...(replica.get(slot) ?? new Map()).values()]
-                .map((e) => hexOf(e.key) + hexOf(e.hash))
-                .sort()
-                .join(','),
-            ),
+            (replica.get(slot)?.size ?? 0) === 0
+              ? emptyDigest
+              : new TextEncoder().encode(
+                  [...(replica.get(slot) ?? new Map()).values()]
+                    .map((e) => hexOf(e.key) + hexOf(e.hash))
+                    .sort()
+                    .join(','),
+                ),
           ),
         };
       }
@@ -131,7 +154,7 @@ describe('copySlots against model sources', () => {
         if (index > 0 && recordsPages % 3 === 0 && from.length > 0)
           return { ok: true, records: [], more: true };
         const page = from.slice(0, Math.min(op.limit, 5));
-        return { ok: true, records: page.map((e) => [e.key, record]), more: from.length > page.length };
+        return { ok: true, records: page.map((e) => [e.key, stored]), more: from.length > page.length };
       }
       return { ok: true };
     });
@@ -163,9 +186,12 @@ describe('copySlots against model sources', () => {
       selfId: 'me',
       isUp: () => true,
       sourcesNeeded: () => 1,
+      applyLocal: async (ops) => {
+        for (const op of ops) applied.push({ key: hexOf(op.key), slot: op.slot });
+        return ops.map(() => ({ ok: true }));
+      },
       call: async (peer, ops) => {
         for (const op of ops) {
-          if (op.op === 'apply') applied.push({ key: hexOf(op.key), slot: op.slot });
           if (peer !== 'me' && (op.op === 'records' || op.op === 'entries' || op.op === 'read'))
             asked[op.op] += 1;
         }
@@ -204,13 +230,43 @@ describe('copySlots against model sources', () => {
     const { d, applied } = deps(async (peer, ops) => {
       if (ops[0]?.op === 'digests')
         return [{ ok: true, digests: ops[0].slots.map(() => new Uint8Array([9])) }];
-      // One source sends a key that is not bytes, the other a record that is not a record.
-      const entry = peer === 'p1' ? ['not bytes', record] : [new Uint8Array([1]), [{ bogus: true }]];
+      // One source sends a key that is not bytes, the other a record that is not stored bytes.
+      const entry = peer === 'p1' ? ['not bytes', stored] : [new Uint8Array([1]), record];
       return ops.map(() => ({ ok: true, records: [entry], more: false }));
     });
     const error = await copySlots(d, current, [5], new AbortController().signal).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SlotCopyError);
     expect(applied).toEqual([]);
+  });
+
+  it('refuses stored bytes that carry more than a record, another format, or no CBOR at all', async () => {
+    const lies = [
+      encodeValue({ v: REPLICA_FORMAT_VERSION, s: record, extra: new Uint8Array(64) }),
+      encodeValue({ v: REPLICA_FORMAT_VERSION + 1, s: record }),
+      encodeValue({ v: REPLICA_FORMAT_VERSION, s: [{ bogus: true }] }),
+      new Uint8Array([0xff, 0x00, 0x13]),
+    ];
+    for (const lie of lies) {
+      const { d, applied } = deps(async (_peer, ops) => {
+        if (ops[0]?.op === 'digests')
+          return [{ ok: true, digests: ops[0].slots.map(() => new Uint8Array([9])) }];
+        return ops.map(() => ({ ok: true, records: [[new Uint8Array([1]), lie]], more: false }));
+      });
+      const error = await copySlots(d, current, [5], new AbortController().signal).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SlotCopyError);
+      expect(String(error)).toContain('records[0]');
+      expect(applied).toEqual([]);
+    }
+    // The honest form of the same record is taken.
+    const { d, applied } = deps(async (_peer, ops) => {
+      if (ops[0]?.op === 'digests')
+        return [{ ok: true, digests: ops[0].slots.map(() => new Uint8Array([9])) }];
+      return ops.map(() => ({ ok: true, records: [[new Uint8Array([1]), stored]], more: false }));
+    });
+    // This model's own digest never changes, so every source's page is merged (the last merges no-op).
+    const report = await copySlots(d, current, [5], new AbortController().signal);
+    expect(report.records).toBeGreaterThanOrEqual(2);
+    expect(applied).toHaveLength(report.records);
   });
 
   it('copies exactly the keys this peer lacks or holds at another version, sharing frames across slots', async () => {
@@ -240,9 +296,12 @@ describe('copySlots against model sources', () => {
       selfId: 'me',
       isUp: () => true,
       sourcesNeeded: () => 1,
+      applyLocal: async (ops) => {
+        for (const op of ops) applied.push({ key: hexOf(op.key), slot: op.slot });
+        return ops.map(() => ({ ok: true }));
+      },
       call: async (peer, ops) => {
         if (ops[0]?.op === 'entries' && peer !== 'me') entriesFrames += 1;
-        for (const op of ops) if (op.op === 'apply') applied.push({ key: hexOf(op.key), slot: op.slot });
         return serve(peer === 'me' ? mine : source, ops);
       },
     };

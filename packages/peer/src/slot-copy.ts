@@ -5,9 +5,11 @@
  * which a new owner is not in yet), so this pulls through the replica
  * transport with replication's frame ops: `digests` to skip the slots that
  * already match; for a slot this peer holds nothing of (the usual case for
- * a new owner), `records` pages of whole records; otherwise `entries` pages
- * of (key, version hash) and `read` for the records this peer lacks or holds
- * older; and `apply` (to this peer's own replica) to merge them.
+ * a new owner, told by its empty digest), `records` pages of whole records
+ * as the source stores them; otherwise `entries` pages of (key, version
+ * hash) and `read` for the records this peer lacks or holds older. Pulled
+ * records merge into this peer's replica as `apply` ops do, called
+ * directly (`applyLocal`) rather than through a frame.
  *
  * Every acknowledged write is on W of a slot's owners, so copying from
  * `owners − W + 1` of them sees it; a copy that cannot reach that many
@@ -16,8 +18,11 @@
 import type { SlotMap } from '@tessera/coordinator';
 import { ownersBySlot } from '@tessera/coordinator';
 import {
+  type ApplyOp,
+  emptyDigest,
   type ReplicaOp,
   type ReplicaRecord,
+  recordFromStored,
   recordFromWire,
   slotEntriesPerPageMax,
 } from '@tessera/replication';
@@ -47,8 +52,6 @@ const recordOpsPerFrame = 32;
  * shorter pages.
  */
 const recordsPageLimit = 64;
-/** Local `apply` ops per frame when merging pulled records: one durable batch each. */
-const applyOpsPerFrame = 256;
 /**
  * Tries per source: a copy is many requests, and on a loaded machine one of
  * them timing out should cost a retry, not the whole slot-map round (a
@@ -61,6 +64,11 @@ export interface SlotCopyDeps {
   readonly selfId: string;
   /** Sends ops to `peer` (this peer included) and resolves with the raw results in op order. */
   call(peer: string, ops: readonly ReplicaOp[]): Promise<readonly unknown[]>;
+  /**
+   * Merges pulled records into this peer's replica as `apply` ops would, but
+   * without a frame to encode and decode; resolves with the results in op order.
+   */
+  applyLocal(ops: readonly ApplyOp[]): Promise<readonly unknown[]>;
   /** Whether the membership view has `peer` serving; a peer that is not is not asked. */
   isUp(peer: string): boolean;
   /** How many of a slot's `owners` must be copied from for every acknowledged write to be seen. */
@@ -85,6 +93,9 @@ function hex(bytes: Uint8Array): string {
   for (const byte of bytes) out += byte.toString(16).padStart(2, '0');
   return out;
 }
+
+/** A slot's digest when the replica holds none of its keys. */
+const emptyHex = hex(emptyDigest);
 
 function okResult(raw: unknown, what: string): Record<string, unknown> {
   if (typeof raw !== 'object' || raw === null || (raw as { ok?: unknown }).ok !== true) {
@@ -164,11 +175,17 @@ function recordsOf(raw: unknown): { records: [Uint8Array, ReplicaRecord][]; more
       !Array.isArray(entry) ||
       entry.length !== 2 ||
       !(entry[0] instanceof Uint8Array) ||
-      entry[0].length === 0
+      entry[0].length === 0 ||
+      !(entry[1] instanceof Uint8Array)
     ) {
       throw new SlotCopyError('records: malformed reply');
     }
-    return [entry[0], recordFromWire(entry[1], `records[${i}].record`)];
+    // The record's stored bytes, as the source holds them: checked whole, and stored as they are.
+    try {
+      return [entry[0], recordFromStored(entry[1])];
+    } catch (error) {
+      throw new SlotCopyError(`records[${i}]: ${error instanceof Error ? error.message : String(error)}`);
+    }
   });
   return { records: checked, more };
 }
@@ -196,7 +213,7 @@ async function pullWhole(
     }));
     const results = await deps.call(source, ops);
     if (results.length !== ops.length) throw new SlotCopyError('records: malformed reply');
-    const applies: ReplicaOp[] = [];
+    const applies: ApplyOp[] = [];
     const next: typeof open = [];
     open.forEach(({ slot, after }, i) => {
       const page = recordsOf(results[i]);
@@ -206,30 +223,36 @@ async function pullWhole(
     });
     // A source always returns a frame's first record: "more" with nothing at all would ask the same again forever.
     if (applies.length === 0 && next.length > 0) throw new SlotCopyError('records: more, but no records');
-    for (let k = 0; k < applies.length; k += applyOpsPerFrame) {
-      const applied = await deps.call(deps.selfId, applies.slice(k, k + applyOpsPerFrame));
-      for (const result of applied) okResult(result, 'apply');
-    }
+    // One call for the whole page round: the replica commits the writes of one turn in one batch.
+    for (const result of await deps.applyLocal(applies)) okResult(result, 'apply');
     records += applies.length;
     open = next;
   }
   return records;
 }
 
-/** Copies a frame's worth of slots whose digests differ from `source`'s; resolves with the records merged. */
+/**
+ * Copies a frame's worth of slots whose digests differ from `source`'s;
+ * resolves with the records merged. `empty`: those of them this peer's
+ * digest showed holding nothing.
+ */
 async function copyChunkFrom(
   deps: SlotCopyDeps,
   source: string,
   slots: readonly number[],
+  empty: ReadonlySet<number>,
   signal: AbortSignal,
 ): Promise<number> {
-  const mine = await slotsEntries(deps, deps.selfId, slots, signal);
   // A slot this peer holds nothing of (a new owner's usual case) is pulled whole, records and all:
   // one round trip per page instead of listing the source's entries and then reading each record.
-  const empty = slots.filter((slot) => mine.get(slot)!.size === 0);
-  const holding = slots.filter((slot) => mine.get(slot)!.size > 0);
-  let records = empty.length > 0 ? await pullWhole(deps, source, empty, signal) : 0;
-  if (holding.length > 0) records += await copyDiffering(deps, source, holding, mine, signal);
+  // (Should a write land in it meanwhile, the pulled records still merge with it.)
+  const whole = slots.filter((slot) => empty.has(slot));
+  const holding = slots.filter((slot) => !empty.has(slot));
+  let records = whole.length > 0 ? await pullWhole(deps, source, whole, signal) : 0;
+  if (holding.length > 0) {
+    const mine = await slotsEntries(deps, deps.selfId, holding, signal);
+    records += await copyDiffering(deps, source, holding, mine, signal);
+  }
   return records;
 }
 
@@ -256,7 +279,7 @@ async function copyDiffering(
       source,
       batch.map((e) => ({ op: 'read', key: e.key }) as const),
     );
-    const applies: ReplicaOp[] = [];
+    const applies: ApplyOp[] = [];
     batch.forEach((e, n) => {
       const raw = okResult(results[n], 'read').record;
       if (raw === null || raw === undefined) return; // reaped since the entries page
@@ -264,8 +287,7 @@ async function copyDiffering(
       applies.push({ op: 'apply', key: e.key, slot: e.slot, record });
     });
     if (applies.length === 0) continue;
-    const applied = await deps.call(deps.selfId, applies);
-    for (const result of applied) okResult(result, 'apply');
+    for (const result of await deps.applyLocal(applies)) okResult(result, 'apply');
     records += applies.length;
   }
   return records;
@@ -294,6 +316,7 @@ async function copyFromSource(
     const remote = digestsOf(remoteRaw, part.length);
     const local = digestsOf(localRaw, part.length);
     const differ = part.filter((_, j) => hex(remote[j]!) !== hex(local[j]!));
+    const empty = new Set(part.filter((_, j) => hex(local[j]!) === emptyHex));
     onCopied(part.filter((_, j) => hex(remote[j]!) === hex(local[j]!)));
     differing += differ.length;
     // A few frames of slots at once: each is a handful of round trips, mostly waiting on the network.
@@ -304,7 +327,7 @@ async function copyFromSource(
       while (next < chunks.length) {
         const chunk = chunks[next++]!;
         // Not `records += await …`: that reads `records` before the await and drops the other workers' sums.
-        const merged = await copyChunkFrom(deps, source, chunk, signal);
+        const merged = await copyChunkFrom(deps, source, chunk, empty, signal);
         records += merged;
         onCopied(chunk);
       }

@@ -168,7 +168,8 @@ export type OpResult =
   | { readonly ok: true; readonly reaped: boolean }
   | {
       readonly ok: true;
-      readonly records: ReadonlyArray<readonly [Bytes, ReplicaRecord]>;
+      /** Each record as its stored bytes (`{ v, s }`; `recordFromStored` reads them). */
+      readonly records: ReadonlyArray<readonly [Bytes, Bytes]>;
       readonly more: boolean;
     }
   | {
@@ -414,7 +415,6 @@ function resultToWire(result: OpResult): Record<string, unknown> {
   const out: Record<string, unknown> = { ...result };
   if ('record' in result) out.record = result.record ? recordToWire(result.record) : null;
   if ('duplicate' in result && result.duplicate) out.duplicate = idempotentToWire(result.duplicate);
-  if ('records' in result) out.records = result.records.map(([key, record]) => [key, recordToWire(record)]);
   return out;
 }
 

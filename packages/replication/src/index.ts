@@ -9,6 +9,7 @@ export {
 } from './consistency.ts';
 export * from './errors.ts';
 export {
+  type ApplyOp,
   decodeReply,
   decodeRequest,
   encodeErrorReply,
@@ -41,8 +42,10 @@ export { checkRecordInput, escapedKeyBytes, type RecordLimits, recordLimitsOf } 
 export {
   type Derive,
   type DerivedEntry,
+  emptyDigest,
   REPLICA_FORMAT_VERSION,
   type RecordChange,
+  recordFromStored,
   type ScanEntry,
 } from './replica-store.ts';
 export {

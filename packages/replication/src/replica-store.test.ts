@@ -51,3 +51,45 @@ describe('ReplicaStore group commit', () => {
     for (let i = 0; i < 6; i++) expect(await stored.getRecord(keyOf(i))).toEqual(recordOf(i));
   });
 });
+
+describe('ReplicaStore slot digests', () => {
+  it('a wide request scans once, caches every slot in its span, and agrees with slot-by-slot reads', async () => {
+    const inner = await openMemoryStore();
+    let scans = 0;
+    // Counts scans; everything else goes to the memory store itself (its methods need it as `this`).
+    const store = new Proxy(inner, {
+      get(target, prop) {
+        if (prop === 'scan') {
+          return (range: Parameters<Store['scan']>[0]) => {
+            scans += 1;
+            return target.scan(range);
+          };
+        }
+        const value = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const replica = new ReplicaStore(store);
+    // Keys in every third slot of 0..297; the others are empty.
+    for (let i = 0; i < 100; i++) await replica.putRecord(keyOf(i), i * 3, recordOf(i));
+    const asked = new Set(Array.from({ length: 100 }, (_, i) => i * 2)); // interleaved, over the one-by-one bound
+    scans = 0;
+    const wide = await replica.slotDigests(asked);
+    expect(scans).toBe(1);
+    expect([...wide.keys()].sort((a, b) => a - b)).toEqual([...asked]);
+    const oneByOne = new ReplicaStore(inner);
+    for (let slot = 0; slot <= 198; slot++) {
+      // Asked or in between: served from that one scan.
+      const cached = (await replica.slotDigests(new Set([slot]))).get(slot)!;
+      expect(cached).toEqual((await oneByOne.slotDigests(new Set([slot]))).get(slot));
+      expect(cached.byMinN[0]!.count).toBe(slot % 3 === 0 ? 1 : 0);
+    }
+    expect(scans).toBe(1);
+    // A write through the class drops its slot's digest: the next request reads the slot again.
+    await replica.putRecord(keyOf(200), 3, recordOf(200));
+    const after = (await replica.slotDigests(new Set([3]))).get(3)!;
+    expect(scans).toBe(2);
+    expect(after.byMinN[0]!.count).toBe(2);
+    expect(after).toEqual((await new ReplicaStore(inner).slotDigests(new Set([3]))).get(3));
+  });
+});

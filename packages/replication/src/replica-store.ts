@@ -139,6 +139,25 @@ function storedBytes(record: ReplicaRecord): Uint8Array {
   return bytes;
 }
 
+/**
+ * The record in a record's stored bytes (`{ v, s }`, see docs/spec/replication.md);
+ * throws `CorruptRecordError` on anything else. The bytes are remembered as
+ * the record's stored form, so writing the record back (a slot copy merges
+ * a pulled record into a key it does not hold) stores them as they are
+ * instead of encoding the record again.
+ */
+export function recordFromStored(bytes: Uint8Array): ReplicaRecord {
+  const record = corrupt('record', () => {
+    const raw = decodeValue<{ v?: unknown; s?: unknown }>(bytes);
+    if (raw?.v !== REPLICA_FORMAT_VERSION) throw new Error(`unsupported record format ${String(raw?.v)}`);
+    // Exactly the two fields: bytes a peer sent are stored verbatim, and must carry nothing else.
+    if (Object.keys(raw).length !== 2) throw new Error('a stored record is { v, s } only');
+    return recordFromWire(raw.s, 's');
+  });
+  recordBytes.set(record, bytes);
+  return record;
+}
+
 /** The slot-index key of `key`: anti-entropy scans a slot's keys through it. */
 export function slotIndexKey(slot: number, key: Uint8Array): Uint8Array {
   return encodeKey('S', [SLOT_INDEX, slot, keyHash(key), key]);
@@ -170,6 +189,14 @@ class NodeHasher {
     return { digest: this.hash.digest(), count: this.count };
   }
 }
+
+/** The root digest of a slot with no keys (every threshold): what a peer that holds nothing of a slot answers. */
+export const emptyDigest: Uint8Array = new NodeHasher().done().digest;
+const emptySlotDigest: SlotDigest = Object.freeze({
+  byMinN: Object.freeze(
+    Array.from({ length: replicationFactorMax }, () => ({ digest: emptyDigest, count: 0 })),
+  ),
+});
 
 function corrupt<T>(what: string, read: () => T): T {
   try {
@@ -308,11 +335,7 @@ export class ReplicaStore {
   }
 
   #decodeRecord(bytes: Uint8Array): ReplicaRecord {
-    return corrupt('record', () => {
-      const raw = decodeValue<{ v?: unknown; s?: unknown }>(bytes);
-      if (raw?.v !== REPLICA_FORMAT_VERSION) throw new Error(`unsupported record format ${String(raw?.v)}`);
-      return recordFromWire(raw.s, 's');
-    });
+    return recordFromStored(bytes);
   }
 
   /**
@@ -566,18 +589,20 @@ export class ReplicaStore {
 
   /**
    * Up to `limit` whole records of `slot` after key `after` (exclusive), in
-   * slot-index order, while their stored bytes fit `budget` (shared by the
-   * `records` ops of one reply frame; its first record is always taken).
+   * slot-index order, as their stored bytes (`recordFromStored` reads them),
+   * while those fit `budget` (shared by the `records` ops of one reply
+   * frame; its first record is always taken). The bytes go out as stored:
+   * a page is neither decoded here nor encoded again for the wire.
    */
   async recordsPage(
     slot: number,
     after: Uint8Array | null,
     limit: number,
     budget: RecordsBudget,
-  ): Promise<{ records: [Uint8Array, ReplicaRecord][]; more: boolean }> {
+  ): Promise<{ records: [Uint8Array, Uint8Array][]; more: boolean }> {
     // One entry past the page tells whether more follow.
     const entries = await this.bucketEntries(slot, 1, 0, 0, after, limit + 1);
-    const records: [Uint8Array, ReplicaRecord][] = [];
+    const records: [Uint8Array, Uint8Array][] = [];
     for (const { key } of entries.slice(0, limit)) {
       const bytes = await this.store.get(key);
       if (bytes === undefined) continue; // reaped or dropped since the index entry was read
@@ -586,7 +611,7 @@ export class ReplicaStore {
       if (budget.given > 0 && cost > budget.bytesLeft) return { records, more: true };
       budget.given += 1;
       budget.bytesLeft -= cost;
-      records.push([key, this.#decodeRecord(bytes)]);
+      records.push([key, bytes]);
     }
     return { records, more: entries.length > limit };
   }
@@ -622,54 +647,70 @@ export class ReplicaStore {
    * mean the two replicas hold the same versions of those keys.
    * @remarks Cached per slot until a write through this class changes the
    * slot; call `forgetDigests` if the store, or a database's N, changed
-   * behind its back.
+   * behind its back. Many uncached slots are read in one scan of the index
+   * from the lowest to the highest of them, and every slot in between is
+   * cached too: callers that ask for interleaved sets of slots (a slot copy,
+   * one set per source) then pay for one scan, not one each.
    */
   async slotDigests(slots: ReadonlySet<number>): Promise<Map<number, SlotDigest>> {
     // Taken before any await: a concurrent write may drop a cached digest meanwhile.
     const cached = new Map<number, SlotDigest>();
+    const missing: number[] = [];
     for (const slot of slots) {
       const digest = this.#digests.get(slot);
       if (digest) cached.set(slot, digest);
+      else missing.push(slot);
     }
-    const missing = [...slots].filter((slot) => !cached.has(slot));
+    const out = new Map<number, SlotDigest>(cached);
+    if (missing.length === 0) return out;
     const fresh = new Map<number, NodeHasher[]>();
-    const changed = new Set<number>();
-    if (missing.length > 0) {
-      for (const slot of missing) {
-        fresh.set(
-          slot,
-          Array.from({ length: replicationFactorMax }, () => new NodeHasher()),
-        );
-      }
-      const add = (entry: SlotEntry) => {
-        const hashers = fresh.get(entry.slot);
-        if (!hashers) return;
-        const n = this.#nOf(entry.key);
-        for (let t = 1; t <= n; t++) hashers[t - 1]!.add(entry);
-      };
-      // A write landing during the scan keeps its slot out of the cache, so a cached digest never goes stale.
-      const watcher = (slot: number) => changed.add(slot);
-      this.#watchers.add(watcher);
-      try {
-        if (missing.length > slotScanOneByOneMax) {
-          for await (const entry of this.allEntries()) add(entry);
-        } else {
-          for (const slot of missing) for await (const entry of this.slotEntries(slot)) add(entry);
-        }
-      } finally {
-        this.#watchers.delete(watcher);
-      }
-    }
-    const out = new Map<number, SlotDigest>();
-    for (const slot of slots) {
-      const hashers = fresh.get(slot);
+    const hashersOf = (slot: number) => {
+      let hashers = fresh.get(slot);
       if (!hashers) {
-        out.set(slot, cached.get(slot)!);
-        continue;
+        hashers = Array.from({ length: replicationFactorMax }, () => new NodeHasher());
+        fresh.set(slot, hashers);
       }
-      const digest = { byMinN: hashers.map((hasher) => hasher.done()) };
+      return hashers;
+    };
+    const wide = missing.length > slotScanOneByOneMax;
+    let low = missing[0]!;
+    let high = low;
+    for (const slot of missing) {
+      low = Math.min(low, slot);
+      high = Math.max(high, slot);
+    }
+    // A corrupt index value naming a slot outside what was scanned is not counted anywhere.
+    const counted = (slot: number) => (wide ? slot >= low && slot <= high : fresh.has(slot));
+    const add = (entry: SlotEntry) => {
+      if (!counted(entry.slot)) return;
+      const hashers = hashersOf(entry.slot);
+      const n = this.#nOf(entry.key);
+      for (let t = 1; t <= n; t++) hashers[t - 1]!.add(entry);
+    };
+    // A write landing during the scan keeps its slot out of the cache, so a cached digest never goes stale.
+    const changed = new Set<number>();
+    const watcher = (slot: number) => changed.add(slot);
+    this.#watchers.add(watcher);
+    try {
+      if (wide) {
+        const range = {
+          start: keyPrefix('S', [SLOT_INDEX, low]),
+          end: keyPrefix('S', [SLOT_INDEX, high + 1]),
+        };
+        for await (const { value } of this.store.scan(range)) add(this.#entry(value));
+      } else {
+        for (const slot of missing) hashersOf(slot);
+        for (const slot of missing) for await (const entry of this.slotEntries(slot)) add(entry);
+      }
+    } finally {
+      this.#watchers.delete(watcher);
+    }
+    const computed = wide ? Array.from({ length: high - low + 1 }, (_, i) => low + i) : missing;
+    for (const slot of computed) {
+      const hashers = fresh.get(slot);
+      const digest = hashers ? { byMinN: hashers.map((hasher) => hasher.done()) } : emptySlotDigest;
       if (!changed.has(slot)) this.#digests.set(slot, digest);
-      out.set(slot, digest);
+      if (slots.has(slot) && !cached.has(slot)) out.set(slot, digest);
     }
     return out;
   }

@@ -27,7 +27,7 @@ import {
 } from './consistency.ts';
 import type { ReplicatorContext } from './context.ts';
 import { IdempotencyKeyConflictError, QuorumNotReachedError, ReplicatorClosedError } from './errors.ts';
-import type { IdempotentResult, ReplicaOp } from './frames.ts';
+import type { ApplyOp, IdempotentResult, OpResult, ReplicaOp } from './frames.ts';
 import { type HintReplayReport, replayHints, storeHint } from './hints.ts';
 import { defaultReplicatorLimits, idempotencyKeyLengthMax, type ReplicatorLimits } from './limits.ts';
 import { createPeerCaller, type PeerCaller } from './peer-call.ts';
@@ -697,6 +697,15 @@ export class Replicator {
    */
   watch(listener: (change: RecordChange) => void): () => void {
     return this.#replicaStore.watchRecords(listener);
+  }
+
+  /**
+   * Merges records into this replica exactly as a peer's `apply` ops do (the
+   * same checks, per-key order and durable batch), without a frame: how a
+   * slot copy stores the records it pulled. Resolves with one result per op.
+   */
+  applyLocal(ops: readonly ApplyOp[]): Promise<OpResult[]> {
+    return runGuarded(this, () => this.#replica.executeMany(ops));
   }
 
   /** Hints stored on this peer and not yet delivered. */

@@ -107,10 +107,14 @@ export function resultFromWire(op: ReplicaOp, raw: unknown, path: string): OpRes
       }
       const checked = records.map((entry, i) => {
         if (!Array.isArray(entry) || entry.length !== 2) {
-          throw new BadFrameError(`${path}.records[${i}]: must be [key, record]`);
+          throw new BadFrameError(`${path}.records[${i}]: must be [key, record bytes]`);
         }
         const key = checkKey(entry[0], `${path}.records[${i}]`);
-        return [key, recordFromWire(entry[1], `${path}.records[${i}].record`)] as const;
+        // Bytes only: the caller reads each with `recordFromStored`, which checks the record whole
+        // (decoding it here too would decode every record of a slot copy twice).
+        if (!isBytes(entry[1]) || entry[1].length === 0)
+          throw new BadFrameError(`${path}.records[${i}].record: must be bytes`);
+        return [key, entry[1]] as const;
       });
       return { ok: true, records: checked, more: raw.more };
     }

@@ -42,6 +42,7 @@ import { mint, recordToWire } from '@tessera/replication';
 import type { BatchOp } from '@tessera/storage';
 import { openFsStore } from '@tessera/storage-fs';
 import { atLeastOpsPerSec, defaults, type Measurement, printTable, type Row } from '../harness.ts';
+import { waitForQuietPeers } from '../quiet.ts';
 
 const valueBytes = 100;
 const migrationGoalKeysPerSec = 50_000;
@@ -250,6 +251,10 @@ export async function run(): Promise<void> {
     console.log(
       `  loaded ${keys} keys in ${seconds(loadMs)}; records per owner ${loadedCounts.join(', ')} (map epoch ${firstEpoch})`,
     );
+    // Anti-entropy passes that ran during the load (digests differ while applies are in flight) go on
+    // repairing for seconds after it: the migration is timed from an idle cluster.
+    await waitForQuietPeers(processes, 'every owner quiet after the load', phaseTimeoutMs);
+    progress('quiet');
 
     // Migration: a fourth owner joins.
     const joinDir = await mkdtemp(join(tmpdir(), 'tessera-bench-mig-'));
@@ -290,7 +295,9 @@ export async function run(): Promise<void> {
     const migrationCopy = rateOf('migration: keys moved / copy time (jobs)', moved, copyEndMs - copyStartMs);
     const migrationTotal = rateOf('migration: keys moved / spawn -> copied', moved, copiedMs);
 
-    // Repair: wipe the third owner and restart it with its identity only.
+    // Repair: wipe the third owner and restart it with its identity only, once the join's aftermath
+    // (anti-entropy onto the new owner, reclaiming the slots it took) is over.
+    await waitForQuietPeers(processes, 'every owner quiet after the join', phaseTimeoutMs);
     const victim = processes[2]!;
     const victimDir = firstDirs[2]!;
     // Only the slots it owns now: a peer keeps the records of the slots the join took from it, and the

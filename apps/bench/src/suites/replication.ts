@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LoadResult, type PeerProcess, spawnPeerProcess, waitFor } from '@tessera/peer/testing';
 import { atLeastOpsPerSec, defaults, type Measurement, printTable, type Row } from '../harness.ts';
+import { waitForQuietPeers } from '../quiet.ts';
 
 const peers = 3;
 const clientsTotal = 50;
@@ -24,8 +25,6 @@ const valueBytes = 100;
 const keysPerClient = 200;
 const writeGoalOpsPerSec = 20_000;
 const readGoalOpsPerSec = 40_000;
-/** A peer using less than this fraction of a core is idle (heartbeats and gossip only). */
-const quietCpuFraction = 0.1;
 
 type BenchOp = 'put' | 'get' | 'storePut' | 'storeGet';
 
@@ -113,15 +112,7 @@ export async function run(): Promise<void> {
       },
       { what: 'every peer on a committed slot map', timeoutMs: 120_000 },
     );
-    await waitFor(
-      async () => {
-        const busy = await Promise.all(
-          processes.map((child) => child.call<number>({ cmd: 'cpuBusy', ms: 1000 })),
-        );
-        return busy.every((fraction) => fraction < quietCpuFraction);
-      },
-      { what: 'every peer quiet (startup work done)', timeoutMs: 120_000 },
-    );
+    await waitForQuietPeers(processes, 'every peer quiet (startup work done)');
 
     const rows: Row[] = [];
     const storePut = await runEverywhere(processes, 'local fs store put (durable)', 'storePut');
