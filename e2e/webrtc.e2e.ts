@@ -22,7 +22,14 @@ test('two browsers keep syncing over WebRTC after the relay stops', async ({ tes
   );
 
   const before = `rtc:before:${crypto.randomUUID()}`;
-  await a.put(before, 'with relay', { consistency: 'all' });
+  // Setup, with the relay alive. One run in about twenty, one of this write's three requests gets no
+  // answer within its timeout right after the WebRTC connection came up (seen with and without the
+  // transport's resend; not yet explained), so it is retried under one idempotency key.
+  const beforeKey = crypto.randomUUID();
+  await waitFor(
+    () => a.put(before, 'with relay', { consistency: 'all', idempotencyKey: beforeKey }).then(() => true),
+    { timeoutMs: 30_000, intervalMs: 500, what: 'the write made with the relay, on all three owners' },
+  );
 
   await tessera.kill(relay);
   await waitFor(async () => !(await a.connections()).some((c) => c.peer === relay.id), {
@@ -31,35 +38,22 @@ test('two browsers keep syncing over WebRTC after the relay stops', async ({ tes
   });
   // Owners are [relay, a, b] and the relay is dead: a quorum (2 of 3) of acks can only come from both
   // browsers, so each write below crossed the direct browser-to-browser connection.
-  // The first request either way may find its replica stream still on the relayed connection that just
-  // died (it fails and the next request opens a stream on the WebRTC connection), so a write is retried
-  // under one idempotency key until acknowledged, and a read that fails (an error, not a wrong answer)
-  // is asked again; the read then proves the data crossed.
+  // The first request either way may go out on a replica stream still on the relayed connection that
+  // just died: the transport sends such a request (an apply, a read) again on a fresh stream, over the
+  // WebRTC connection, so each write and read below succeeds at the first call.
   for (const [writer, reader] of [
     [a, b],
     [b, a],
   ] as const) {
     const key = `rtc:after:${crypto.randomUUID()}`;
-    const idempotencyKey = crypto.randomUUID();
-    await waitFor(
-      () => writer.put(key, { from: writer.id }, { consistency: 'quorum', idempotencyKey }).then(() => true),
-      { timeoutMs: 30_000, intervalMs: 500, what: `a quorum write from ${writer.id} over WebRTC` },
-    );
-    const read = await waitFor(() => reader.get(key, { consistency: 'quorum' }), {
-      timeoutMs: 30_000,
-      intervalMs: 500,
-      what: `a quorum read by ${reader.id} over WebRTC`,
-    });
+    await writer.put(key, { from: writer.id }, { consistency: 'quorum' });
+    const read = await reader.get(key, { consistency: 'quorum' });
     expect(read).toEqual({
       found: true,
       value: { from: writer.id },
       siblings: [],
     });
   }
-  const earlier = await waitFor(() => b.get(before, { consistency: 'quorum' }), {
-    timeoutMs: 30_000,
-    intervalMs: 500,
-    what: 'the write made with the relay read back',
-  });
+  const earlier = await b.get(before, { consistency: 'quorum' });
   expect(earlier).toMatchObject({ found: true, value: 'with relay' });
 });

@@ -126,7 +126,7 @@ export function createPeerSlotMap(init: PeerSlotMapInit): PeerSlotMap {
       const bytes =
         peer === selfId
           ? await transport.requestLocal(frame)
-          : await transport.request(peer, frame, { timeoutMs: requestTimeoutMs });
+          : await transport.request(peer, frame, { timeoutMs: requestTimeoutMs, idempotent: true });
       const reply = decodeReply(bytes, ops.length);
       replicator.clock.receive(reply.clock);
       if ('error' in reply) throw new SlotCopyError(`${peer} refused the frame: ${reply.error.code}`);

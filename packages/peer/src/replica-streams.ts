@@ -44,6 +44,18 @@ interface Pending {
 
 const REQUEST_ID_MAX = 0xffff_ffff;
 
+/**
+ * A request's channel closed before its reply came (its connection died,
+ * the stream was reset, or the channel was already closed): the request may
+ * or may not have reached the peer.
+ */
+export class ChannelClosedError extends Error {
+  constructor(cause: unknown) {
+    super(`replication stream closed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'ChannelClosedError';
+  }
+}
+
 /** This peer's stream to one remote peer: many requests in flight, replies matched by id. */
 export class OutboundChannel {
   readonly #stream: Stream;
@@ -63,7 +75,8 @@ export class OutboundChannel {
   }
 
   request(frame: Uint8Array, signal: AbortSignal): Promise<Uint8Array> {
-    if (this.#closed) return Promise.reject(new PeerUnreachableError(this.#stream.id));
+    if (this.#closed)
+      return Promise.reject(new ChannelClosedError(new PeerUnreachableError(this.#stream.id)));
     const id = this.#nextId;
     this.#nextId = id === REQUEST_ID_MAX ? 1 : id + 1;
     return new Promise<Uint8Array>((resolve, reject) => {
@@ -110,7 +123,8 @@ export class OutboundChannel {
     if (this.#closed) return;
     this.#closed = true;
     this.#onClosed();
-    for (const pending of this.#pending.values()) pending.reject(err);
+    const closed = new ChannelClosedError(err);
+    for (const pending of this.#pending.values()) pending.reject(closed);
     this.#pending.clear();
     this.#stream.abort(err instanceof Error ? err : new Error(String(err)));
   }

@@ -13,6 +13,7 @@ import {
   type FrameHandler,
   REPLICATION_PROTOCOL,
   type ReplicaTransport,
+  type RequestOptions,
   frameBytesMax as replicationFrameBytesMax,
 } from '@tessera/replication';
 import { PeerStoppedError, PeerUnreachableError, RequestTimeoutError } from './errors.ts';
@@ -24,7 +25,7 @@ import {
   REPLICA_REQUESTS_IN_FLIGHT_MAX_DEFAULT,
   REPLICA_REQUESTS_QUEUED_MAX_DEFAULT,
 } from './network-limits.ts';
-import { abortable, InboundChannel, OutboundChannel } from './replica-streams.ts';
+import { abortable, ChannelClosedError, InboundChannel, OutboundChannel } from './replica-streams.ts';
 
 /** Bounds of the replication transport. */
 export interface ReplicaTransportOptions {
@@ -52,6 +53,8 @@ export interface ReplicaTransportStats {
   requestsSent: number;
   /** Outbound requests that failed (timeout, unreachable, reset, queue full). */
   requestsFailed: number;
+  /** Idempotent requests sent once more on a fresh stream after theirs closed under them. */
+  requestsResent: number;
   /** Inbound requests answered. */
   requestsServed: number;
   /** Inbound streams aborted: oversized or truncated frame, timeout, reset, handler failure. */
@@ -75,6 +78,7 @@ export class Libp2pReplicaTransport implements ReplicaTransport {
   readonly stats: ReplicaTransportStats = {
     requestsSent: 0,
     requestsFailed: 0,
+    requestsResent: 0,
     requestsServed: 0,
     requestsRejected: 0,
   };
@@ -156,11 +160,14 @@ export class Libp2pReplicaTransport implements ReplicaTransport {
     return handler(frame, this.selfId);
   }
 
-  async request(
-    peer: string,
-    frame: Uint8Array,
-    options: { readonly timeoutMs: number },
-  ): Promise<Uint8Array> {
+  /**
+   * Sends `frame` to `peer` over this peer's stream to it (opened on first
+   * use) and resolves with the reply. An `idempotent` request whose stream
+   * closes under it (a connection that just died, such as one through a
+   * relay that stopped) is sent once more, on a fresh stream and connection,
+   * within the same timeout.
+   */
+  async request(peer: string, frame: Uint8Array, options: RequestOptions): Promise<Uint8Array> {
     if (!this.#started) throw new PeerStoppedError();
     if (frame.byteLength > this.frameBytesMax) {
       throw new LimitExceededError('frameBytesMax', this.frameBytesMax, frame.byteLength);
@@ -179,7 +186,17 @@ export class Libp2pReplicaTransport implements ReplicaTransport {
     try {
       await this.#acquire(peer, signal);
       queued = false;
-      const reply = await this.#exchange(peer, peerId, frame, signal);
+      let reply: Uint8Array;
+      try {
+        reply = await this.#exchange(peer, peerId, frame, signal);
+      } catch (err) {
+        if (!(err instanceof ChannelClosedError) || options.idempotent !== true) throw err;
+        if (signal.aborted || !this.#started) throw err;
+        // The closed channel has left #channels: this opens a new stream, dialing when no live connection is left.
+        this.stats.requestsResent++;
+        this.#log('request to %s: stream closed under it, sending it again: %e', peer, err);
+        reply = await this.#exchange(peer, peerId, frame, signal);
+      }
       this.stats.requestsSent++;
       return reply;
     } catch (err) {

@@ -13,13 +13,19 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && compareBytes(a, b) === 0;
 }
 
+/** Two hex digits per byte value: `toHex` runs per op (per-key locks, maps keyed by key). */
+const hexOfByte = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+
 export function toHex(bytes: Uint8Array): string {
   let out = '';
-  for (const byte of bytes) out += byte.toString(16).padStart(2, '0');
+  for (let i = 0; i < bytes.length; i++) out += hexOfByte[bytes[i]!]!;
   return out;
 }
 
 const utf8 = new TextEncoder();
+/** Scratch for `updateNumber` (hashing is synchronous, so one buffer serves every hasher). */
+const numberBytes = new Uint8Array(8);
+const numberView = new DataView(numberBytes.buffer);
 
 /**
  * An incremental 64-bit hash (two 32-bit lanes, cyrb53-style mixing).
@@ -44,13 +50,26 @@ export class Hash64 {
     this.#h2 = h2;
     return this;
   }
+  /** Hashes the text's UTF-8 bytes. */
   updateString(text: string): this {
-    return this.update(utf8.encode(text));
+    // Replica ids are ASCII: their char codes are their UTF-8 bytes, hashed without encoding them first.
+    for (let i = 0; i < text.length; i++)
+      if (text.charCodeAt(i) > 0x7f) return this.update(utf8.encode(text));
+    let h1 = this.#h1;
+    let h2 = this.#h2;
+    for (let i = 0; i < text.length; i++) {
+      const byte = text.charCodeAt(i);
+      h1 = Math.imul(h1 ^ byte, 2654435761);
+      h2 = Math.imul(h2 ^ byte, 1597334677);
+    }
+    this.#h1 = Math.imul(h1 ^ text.length, 2246822507);
+    this.#h2 = Math.imul(h2 ^ text.length, 3266489909);
+    return this;
   }
+  /** Hashes the number's 8 big-endian IEEE 754 bytes. */
   updateNumber(value: number): this {
-    const bytes = new Uint8Array(8);
-    new DataView(bytes.buffer).setFloat64(0, value);
-    return this.update(bytes);
+    numberView.setFloat64(0, value);
+    return this.update(numberBytes);
   }
   digest(): Uint8Array {
     let h1 = this.#h1;

@@ -60,4 +60,10 @@ export {
   type WriteResult,
 } from './replicator.ts';
 export type { ScanRequest, ScanResult } from './scan.ts';
-export { type FrameHandler, type PeerId, REPLICATION_PROTOCOL, type ReplicaTransport } from './transport.ts';
+export {
+  type FrameHandler,
+  type PeerId,
+  REPLICATION_PROTOCOL,
+  type ReplicaTransport,
+  type RequestOptions,
+} from './transport.ts';

@@ -73,7 +73,9 @@ export function createPeerCaller(
   const queues = new Map<string, Queue>();
 
   async function send(peer: PeerId, ops: readonly ReplicaOp[], frame: Uint8Array, timeout: number) {
-    const replyBytes = await transport.request(peer, frame, { timeoutMs: timeout });
+    // Every op but `mint` may be applied twice (a mint twice is two versions): those frames may be resent.
+    const idempotent = ops.every((op) => op.op !== 'mint');
+    const replyBytes = await transport.request(peer, frame, { timeoutMs: timeout, idempotent });
     const reply = decodeReply(replyBytes, ops.length);
     clock.receive(reply.clock);
     if ('error' in reply) throw new RemoteReplicaError(peer, reply.error.code, reply.error.message);

@@ -192,10 +192,9 @@ class NodeHasher {
 
 /** The root digest of a slot with no keys (every threshold): what a peer that holds nothing of a slot answers. */
 export const emptyDigest: Uint8Array = new NodeHasher().done().digest;
+const emptyNode: NodeDigest = Object.freeze({ digest: emptyDigest, count: 0 });
 const emptySlotDigest: SlotDigest = Object.freeze({
-  byMinN: Object.freeze(
-    Array.from({ length: replicationFactorMax }, () => ({ digest: emptyDigest, count: 0 })),
-  ),
+  byMinN: Object.freeze(Array.from({ length: replicationFactorMax }, () => emptyNode)),
 });
 
 function corrupt<T>(what: string, read: () => T): T {
@@ -663,11 +662,13 @@ export class ReplicaStore {
     }
     const out = new Map<number, SlotDigest>(cached);
     if (missing.length === 0) return out;
+    // Per slot, hashers for thresholds 1..(highest N seen): the thresholds above hold no keys, and
+    // share the empty node instead of hashing nothing once per slot each.
     const fresh = new Map<number, NodeHasher[]>();
     const hashersOf = (slot: number) => {
       let hashers = fresh.get(slot);
       if (!hashers) {
-        hashers = Array.from({ length: replicationFactorMax }, () => new NodeHasher());
+        hashers = [];
         fresh.set(slot, hashers);
       }
       return hashers;
@@ -685,6 +686,7 @@ export class ReplicaStore {
       if (!counted(entry.slot)) return;
       const hashers = hashersOf(entry.slot);
       const n = this.#nOf(entry.key);
+      while (hashers.length < n) hashers.push(new NodeHasher());
       for (let t = 1; t <= n; t++) hashers[t - 1]!.add(entry);
     };
     // A write landing during the scan keeps its slot out of the cache, so a cached digest never goes stale.
@@ -708,7 +710,10 @@ export class ReplicaStore {
     const computed = wide ? Array.from({ length: high - low + 1 }, (_, i) => low + i) : missing;
     for (const slot of computed) {
       const hashers = fresh.get(slot);
-      const digest = hashers ? { byMinN: hashers.map((hasher) => hasher.done()) } : emptySlotDigest;
+      const digest =
+        hashers && hashers.length > 0
+          ? { byMinN: emptySlotDigest.byMinN.map((empty, t) => hashers[t]?.done() ?? empty) }
+          : emptySlotDigest;
       if (!changed.has(slot)) this.#digests.set(slot, digest);
       if (slots.has(slot) && !cached.has(slot)) out.set(slot, digest);
     }

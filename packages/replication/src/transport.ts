@@ -14,6 +14,19 @@ export const REPLICATION_PROTOCOL = '/tessera/replication/1.0.0';
 /** Handles one request frame from `from` (transport-verified) and returns the reply frame. */
 export type FrameHandler = (frame: Uint8Array, from: PeerId) => Promise<Uint8Array>;
 
+/** How one request is sent. */
+export interface RequestOptions {
+  /** Reject when no reply arrived within this many milliseconds. */
+  readonly timeoutMs: number;
+  /**
+   * The frame may be applied twice (no `mint` in it: reads, merges and
+   * the other ops are idempotent). A transport may then send it once more
+   * on a fresh connection when the one it went out on closed under it, as
+   * a connection does when the relay it ran through dies.
+   */
+  readonly idempotent?: boolean;
+}
+
 /** Request/response to one peer at a time. */
 export interface ReplicaTransport {
   /** This peer's id. */
@@ -24,7 +37,7 @@ export interface ReplicaTransport {
    * `timeoutMs`. A rejection says nothing about whether the peer applied the
    * request: callers treat it as "not acknowledged", never as "not written".
    */
-  request(peer: PeerId, frame: Uint8Array, options: { readonly timeoutMs: number }): Promise<Uint8Array>;
+  request(peer: PeerId, frame: Uint8Array, options: RequestOptions): Promise<Uint8Array>;
   /** Registers the handler for incoming request frames (one per transport; a later call replaces it). */
   handle(handler: FrameHandler): void;
 }
