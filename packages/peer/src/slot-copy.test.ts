@@ -242,6 +242,11 @@ describe('copySlots against model sources', () => {
   it('refuses stored bytes that carry more than a record, another format, or no CBOR at all', async () => {
     const lies = [
       encodeValue({ v: REPLICA_FORMAT_VERSION, s: record, extra: new Uint8Array(64) }),
+      encodeValue({ v: REPLICA_FORMAT_VERSION, s: [{ ...record[0]!, junk: new Uint8Array(64) }] }),
+      encodeValue({
+        v: REPLICA_FORMAT_VERSION,
+        s: [{ ...record[0]!, value: { ...record[0]!.value, junk: 1 } }],
+      }),
       encodeValue({ v: REPLICA_FORMAT_VERSION + 1, s: record }),
       encodeValue({ v: REPLICA_FORMAT_VERSION, s: [{ bogus: true }] }),
       new Uint8Array([0xff, 0x00, 0x13]),

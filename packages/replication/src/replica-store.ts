@@ -139,6 +139,13 @@ function storedBytes(record: ReplicaRecord): Uint8Array {
   return bytes;
 }
 
+/** Own enumerable fields of a decoded CBOR map (no array of keys built, unlike `Object.keys`). */
+function fieldCount(map: unknown): number {
+  let count = 0;
+  for (const field in map as object) if (Object.hasOwn(map as object, field)) count += 1;
+  return count;
+}
+
 /**
  * The record in a record's stored bytes (`{ v, s }`, see docs/spec/replication.md);
  * throws `CorruptRecordError` on anything else. The bytes are remembered as
@@ -150,9 +157,20 @@ export function recordFromStored(bytes: Uint8Array): ReplicaRecord {
   const record = corrupt('record', () => {
     const raw = decodeValue<{ v?: unknown; s?: unknown }>(bytes);
     if (raw?.v !== REPLICA_FORMAT_VERSION) throw new Error(`unsupported record format ${String(raw?.v)}`);
-    // Exactly the two fields: bytes a peer sent are stored verbatim, and must carry nothing else.
-    if (Object.keys(raw).length !== 2) throw new Error('a stored record is { v, s } only');
-    return recordFromWire(raw.s, 's');
+    // Exactly the fields of the format, at every level: bytes a peer sent are stored verbatim, and
+    // must carry nothing else.
+    if (fieldCount(raw) !== 2) throw new Error('a stored record is { v, s } only');
+    const record = recordFromWire(raw.s, 's');
+    for (const sibling of raw.s as Record<string, Record<string, unknown>>[]) {
+      if (
+        fieldCount(sibling) !== 4 ||
+        fieldCount(sibling.dot) !== 2 ||
+        fieldCount(sibling.stamp) !== 2 ||
+        fieldCount(sibling.value) !== 2
+      )
+        throw new Error('a sibling has fields beyond { dot, context, stamp, value }');
+    }
+    return record;
   });
   recordBytes.set(record, bytes);
   return record;
