@@ -43,7 +43,7 @@ const slotsPerFrame = 32;
  */
 const entriesPageLimit = Math.min(16, Math.floor(slotEntriesPerPageMax / slotsPerFrame));
 /** Frames of slots copied at once from one source. */
-const chunksInFlightMax = 16;
+const chunksInFlightMax = 4;
 /** `read` or `apply` ops per frame: records carry values, so frames stay well under the frame bound. */
 const recordOpsPerFrame = 32;
 /**

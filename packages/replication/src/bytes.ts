@@ -76,10 +76,16 @@ export class Hash64 {
     let h2 = this.#h2;
     h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
     h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+    // Big-endian h1 then h2, written byte by byte: a DataView per digest cost more than the hash.
     const out = new Uint8Array(8);
-    const view = new DataView(out.buffer);
-    view.setUint32(0, h1 >>> 0);
-    view.setUint32(4, h2 >>> 0);
+    out[0] = h1 >>> 24;
+    out[1] = h1 >>> 16;
+    out[2] = h1 >>> 8;
+    out[3] = h1;
+    out[4] = h2 >>> 24;
+    out[5] = h2 >>> 16;
+    out[6] = h2 >>> 8;
+    out[7] = h2;
     return out;
   }
 }

@@ -74,8 +74,11 @@ describe('ReplicaStore slot digests', () => {
     for (let i = 0; i < 100; i++) await replica.putRecord(keyOf(i), i * 3, recordOf(i));
     const asked = new Set(Array.from({ length: 100 }, (_, i) => i * 2)); // interleaved, over the one-by-one bound
     scans = 0;
-    const wide = await replica.slotDigests(asked);
+    // Two callers at once (a copy asks per source): the second waits for the first's scan and its cache.
+    const others = new Set(Array.from({ length: 99 }, (_, i) => i * 2 + 1));
+    const [wide, odd] = await Promise.all([replica.slotDigests(asked), replica.slotDigests(others)]);
     expect(scans).toBe(1);
+    expect(odd.size).toBe(99);
     expect([...wide.keys()].sort((a, b) => a - b)).toEqual([...asked]);
     const oneByOne = new ReplicaStore(inner);
     for (let slot = 0; slot <= 198; slot++) {

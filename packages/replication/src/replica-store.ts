@@ -271,6 +271,8 @@ export class ReplicaStore {
   readonly #watchers = new Set<(slot: number) => void>();
   readonly #recordListeners = new Set<(change: RecordChange) => void>();
   readonly #replicationFactorOf: (key: Uint8Array) => number;
+  /** The wide digest scan running now, if any (see `slotDigests`). */
+  #wideScan: Promise<void> | undefined;
   /** Record writes waiting for this turn's batch. */
   #pending: PendingWrite[] = [];
   readonly #derive: Derive | undefined;
@@ -670,6 +672,11 @@ export class ReplicaStore {
    * one set per source) then pay for one scan, not one each.
    */
   async slotDigests(slots: ReadonlySet<number>): Promise<Map<number, SlotDigest>> {
+    // One wide scan at a time: callers asking at once (a copy's sources) mostly want slots the running
+    // one is about to cache, and would otherwise each scan the same range of the index.
+    while (this.#wideScan !== undefined && this.#uncached(slots) > slotScanOneByOneMax) {
+      await this.#wideScan.catch(() => undefined);
+    }
     // Taken before any await: a concurrent write may drop a cached digest meanwhile.
     const cached = new Map<number, SlotDigest>();
     const missing: number[] = [];
@@ -711,7 +718,7 @@ export class ReplicaStore {
     const changed = new Set<number>();
     const watcher = (slot: number) => changed.add(slot);
     this.#watchers.add(watcher);
-    try {
+    const scan = (async () => {
       if (wide) {
         const range = {
           start: keyPrefix('S', [SLOT_INDEX, low]),
@@ -722,8 +729,13 @@ export class ReplicaStore {
         for (const slot of missing) hashersOf(slot);
         for (const slot of missing) for await (const entry of this.slotEntries(slot)) add(entry);
       }
+    })();
+    if (wide) this.#wideScan = scan;
+    try {
+      await scan;
     } finally {
       this.#watchers.delete(watcher);
+      if (this.#wideScan === scan) this.#wideScan = undefined;
     }
     const computed = wide ? Array.from({ length: high - low + 1 }, (_, i) => low + i) : missing;
     for (const slot of computed) {
@@ -736,6 +748,13 @@ export class ReplicaStore {
       if (slots.has(slot) && !cached.has(slot)) out.set(slot, digest);
     }
     return out;
+  }
+
+  /** How many of `slots` have no cached digest. */
+  #uncached(slots: ReadonlySet<number>): number {
+    let count = 0;
+    for (const slot of slots) if (!this.#digests.has(slot)) count += 1;
+    return count;
   }
 
   /** Drops cached slot digests (after the store was changed other than through this class). */
