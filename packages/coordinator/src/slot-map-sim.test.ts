@@ -170,9 +170,18 @@ async function formed(seed: number, peers: number, options: { auto?: boolean } =
   for (const id of ids) await h.add(id);
   await h.start(ids, 1000);
   if (options.auto === false) {
-    await h.sim.runUntil(() => h.running().every((n) => n.coordinator.members().length === peers), {
-      timeMsMax: 20_000,
-    });
+    // Every peer seen up and alive by every other, not only known: the proposer leaves out a member it
+    // still sees joining (one that has not caught up yet), and with auto off nobody proposes again.
+    await h.sim.runUntil(
+      () =>
+        h.running().every((n) => {
+          const members = n.coordinator.members();
+          return (
+            members.length === peers && members.every((m) => m.status === 'up' && m.liveness === 'alive')
+          );
+        }),
+      { timeMsMax: 20_000 },
+    );
     await h.sim.runFor(1000);
     const proposing = h.nodes.get(ids[0]!)!.slotMap.rebalance();
     await h.sim.runFor(1);
