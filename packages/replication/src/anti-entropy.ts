@@ -21,7 +21,7 @@ import { bucketFanout } from './buckets.ts';
 import { equalBytes, toHex } from './bytes.ts';
 import { replicationFactorMax } from './consistency.ts';
 import type { ReplicatorContext } from './context.ts';
-import type { ReplicaOp } from './frames.ts';
+import type { ApplyOp, ReplicaOp } from './frames.ts';
 import {
   bucketLeafEntriesMax,
   bucketLevelsMax,
@@ -31,7 +31,7 @@ import {
   slotEntriesPerPageMax,
 } from './limits.ts';
 import { merge, versionHash } from './record.ts';
-import type { SlotDigest } from './replica-store.ts';
+import { recordFromStored, type SlotDigest } from './replica-store.ts';
 import type { PeerId } from './transport.ts';
 
 /** What one anti-entropy pass did. */
@@ -67,8 +67,10 @@ interface Bucket {
 
 /** Leaves whose first entries page shares one frame: their limits add up to one page. */
 const leafOpsPerFrameMax = Math.max(1, Math.floor(slotEntriesPerPageMax / bucketLeafEntriesMax));
-/** Differing slots repaired at once with one co-owner. */
+/** Differing slots (or frames of empty ones) repaired at once with one co-owner. */
 const repairSlotsInFlightMax = 8;
+/** Slots this replica holds none of whose first `records` pages share one frame. */
+const wholeSlotsPerFrame = 32;
 /** `children` ops per frame (each ≤ bucketParentsPerOpMax parents × 16 children). */
 const childrenOpsPerFrameMax = 16;
 
@@ -178,29 +180,90 @@ export async function runAntiEntropy(
         });
       }
       differing += differ.length;
-      // A few slots at once: each is several round trips and a disk sync, mostly waiting. The first
-      // failure stops the rest (the peer is then marked unreachable for all of them below).
+      // A slot this replica holds none of (it was wiped, or just gained the slot) has nothing to push
+      // and nothing to narrow down: its records are pulled whole, several slots per frame.
+      const empty = differ.filter(({ slot, minN }) => localDigests.get(slot)!.byMinN[minN - 1]!.count === 0);
+      const holding = differ.filter(({ slot, minN }) => localDigests.get(slot)!.byMinN[minN - 1]!.count > 0);
+      // A few slots (or frames of empty slots) at once: each is several round trips and a disk sync,
+      // mostly waiting. The first failure stops the rest (the peer is then marked unreachable for all
+      // of them below).
+      const tasks: (() => Promise<void>)[] = [
+        ...chunk(empty, wholeSlotsPerFrame).map((part) => async () => {
+          await pullWholeSlots(context, peer, part, counters);
+          for (const { slot } of part) context.markVerified(slot, peer);
+        }),
+        ...holding.map(({ slot, minN }) => async () => {
+          await repairSlot(context, peer, slot, minN, counters);
+          context.markVerified(slot, peer);
+        }),
+      ];
       let next = 0;
       let failed = false;
       const worker = async () => {
-        while (next < differ.length && !failed) {
-          const { slot, minN } = differ[next++]!;
+        while (next < tasks.length && !failed) {
           try {
-            await repairSlot(context, peer, slot, minN, counters);
+            await tasks[next++]!();
           } catch (error) {
             failed = true;
             throw error;
           }
-          context.markVerified(slot, peer);
         }
       };
-      await Promise.all(Array.from({ length: Math.min(repairSlotsInFlightMax, differ.length) }, worker));
+      await Promise.all(Array.from({ length: Math.min(repairSlotsInFlightMax, tasks.length) }, worker));
     } catch {
       unreachable.push(peer);
       for (const slot of peerSlots) context.markUnderReplicated(slot, peer);
     }
   }
   return { compared, differing, unreachable, ...counters };
+}
+
+/**
+ * Pulls every record (of keys whose N is at least the slot's `minN`) of
+ * `slots`, which this replica holds none of, from `peer`: `records` pages,
+ * one op per slot in each frame, merged into this replica as `apply` ops.
+ * Records arrive as the peer stores them and are checked whole
+ * (`recordFromStored`); a bad one fails the pull before anything of its
+ * frame is applied.
+ */
+async function pullWholeSlots(
+  context: ReplicatorContext,
+  peer: PeerId,
+  slots: readonly { slot: number; minN: number }[],
+  counters: Counters,
+): Promise<void> {
+  let open = slots.map(({ slot, minN }) => ({ slot, minN, after: null as Uint8Array | null }));
+  while (open.length > 0) {
+    const ops = open.map(
+      ({ slot, minN, after }): ReplicaOp => ({
+        op: 'records',
+        slot,
+        minN,
+        after,
+        limit: slotEntriesPerPageMax,
+      }),
+    );
+    const results = await context.caller.call(peer, ops, repairCall(context));
+    const applies: ApplyOp[] = [];
+    const next: typeof open = [];
+    for (const [i, page] of open.entries()) {
+      const result = results[i]!;
+      if (!result.ok || !('records' in result)) throw new Error(`records op refused by ${peer}`);
+      for (const [key, bytes] of result.records)
+        applies.push({ op: 'apply', key, slot: page.slot, record: recordFromStored(bytes) });
+      // A page cut short by the frame's byte budget may be empty: ask again from the same key.
+      if (result.more) next.push({ ...page, after: result.records.at(-1)?.[0] ?? page.after });
+    }
+    // A peer always returns a frame's first record: "more" with nothing at all would ask forever.
+    if (applies.length === 0 && next.length > 0) throw new Error(`records from ${peer}: more, but none`);
+    if (applies.length > 0) {
+      const applied = await context.replica.executeMany(applies);
+      const failed = applied.find((result) => !result.ok);
+      if (failed !== undefined && !failed.ok) throw new Error(`local apply failed: ${failed.message}`);
+      counters.pulled += applies.length;
+    }
+    open = next;
+  }
 }
 
 /** Descends the slot's hash tree from the root (known to differ) and repairs every differing leaf. */

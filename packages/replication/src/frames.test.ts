@@ -65,8 +65,8 @@ describe('frames', () => {
       { op: 'children', slot: 5, minN: 1, level: 1, parents: [0, 15] },
       { op: 'entries', slot: 2, minN: 10, level: 4, bucket: 65535, after: enc('k'), limit: 10 },
       { op: 'reap', key: enc('d'), slot: 3, versionHash: new Uint8Array(8) },
-      { op: 'records', slot: 4, after: null, limit: 64 },
-      { op: 'records', slot: 4, after: enc('e'), limit: 1 },
+      { op: 'records', slot: 4, minN: 1, after: null, limit: 64 },
+      { op: 'records', slot: 4, minN: 3, after: enc('e'), limit: 1 },
     ];
     const decoded = decodeRequest(encodeRequest(9, ops));
     expect(decoded.clock).toBe(9);

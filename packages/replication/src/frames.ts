@@ -108,6 +108,8 @@ export interface EntriesOp {
 export interface RecordsOp {
   readonly op: 'records';
   readonly slot: number;
+  /** Only keys whose database's N is at least this (1: every key; on the wire, absent means 1). */
+  readonly minN?: number;
   readonly after: Bytes | null;
   readonly limit: number;
 }
@@ -344,6 +346,7 @@ function opFromWire(raw: unknown, path: string): ReplicaOp {
       return {
         op: 'records',
         slot: checkSlot(o.slot, `${path}.slot`),
+        minN: o.minN === undefined ? 1 : checkMinN(o.minN, `${path}.minN`),
         after: (o.after as Bytes) ?? null,
         limit,
       };

@@ -607,7 +607,8 @@ export class ReplicaStore {
   }
 
   /**
-   * Up to `limit` whole records of `slot` after key `after` (exclusive), in
+   * Up to `limit` whole records of `slot` (of keys whose N is at least
+   * `minN`) after key `after` (exclusive), in
    * slot-index order, as their stored bytes (`recordFromStored` reads them),
    * while those fit `budget` (shared by the `records` ops of one reply
    * frame; its first record is always taken). The bytes go out as stored:
@@ -615,12 +616,13 @@ export class ReplicaStore {
    */
   async recordsPage(
     slot: number,
+    minN: number,
     after: Uint8Array | null,
     limit: number,
     budget: RecordsBudget,
   ): Promise<{ records: [Uint8Array, Uint8Array][]; more: boolean }> {
     // One entry past the page tells whether more follow.
-    const entries = await this.bucketEntries(slot, 1, 0, 0, after, limit + 1);
+    const entries = await this.bucketEntries(slot, minN, 0, 0, after, limit + 1);
     const records: [Uint8Array, Uint8Array][] = [];
     for (const { key } of entries.slice(0, limit)) {
       const bytes = await this.store.get(key);

@@ -226,7 +226,7 @@ export class ReplicaService {
         return { ok: true, entries, more: page.length > op.limit };
       }
       case 'records': {
-        const page = await store.recordsPage(op.slot, op.after, op.limit, budget);
+        const page = await store.recordsPage(op.slot, op.minN ?? 1, op.after, op.limit, budget);
         return { ok: true, records: page.records, more: page.more };
       }
       case 'scan': {
