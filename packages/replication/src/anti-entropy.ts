@@ -12,8 +12,11 @@
  * How much moves: a slot whose root digest differs is split by key hash into
  * a 16-way tree (buckets.ts); only differing buckets are descended into, and
  * (key, version hash) entries are exchanged only for differing leaves, at
- * most `slotEntriesPerPageMax` per frame. A slot is verified for a co-owner
- * only when the digests match or were made to match by this pass.
+ * most `slotEntriesPerPageMax` per frame. A differing slot this replica
+ * holds none of (wiped, or just gained) has nothing to push or narrow down:
+ * its records are pulled whole, `records` pages over the pair's `minN`. A
+ * slot is verified for a co-owner only when the digests match or were made
+ * to match by this pass.
  */
 
 import { SLOT_COUNT } from '@tessera/core';
