@@ -9,4 +9,4 @@ export * from './slot.ts';
 export * from './slot-range.ts';
 export { decodeTuple, encodeTuple, type TupleElement, TypeCode } from './tuple.ts';
 export * from './uuid.ts';
-export { decodeValue, encodeValue } from './value.ts';
+export { decodeCanonical, decodeValue, encodeValue } from './value.ts';

@@ -255,6 +255,30 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  * object decoder, or returns `leave`. Never throws.
  */
 export function decodeFast(bytes: Uint8Array): unknown {
+  strict = false;
+  return decodeWith(bytes);
+}
+
+/**
+ * As `decodeFast`, but also returns `leave` for anything but the one
+ * encoding this module writes for the value: an integer or length in more
+ * bytes than it needs, or a map with a key twice (which would hide the
+ * first value from every decoder that keeps the last). Bytes this accepts
+ * can be stored as they are in place of their value's own encoding.
+ */
+export function decodeFastCanonical(bytes: Uint8Array): unknown {
+  strict = true;
+  try {
+    return decodeWith(bytes);
+  } finally {
+    strict = false;
+  }
+}
+
+/** Whether the decode in progress refuses non-canonical forms (see `decodeFastCanonical`). */
+let strict = false;
+
+function decodeWith(bytes: Uint8Array): unknown {
   src = bytes;
   at = 0;
   end = bytes.length;
@@ -269,22 +293,31 @@ export function decodeFast(bytes: Uint8Array): unknown {
   }
 }
 
+/** Whether `writeNumber` writes `v` as an integer rather than a float64. */
+function writtenAsInteger(v: number): boolean {
+  return v >>> 0 === v || v >> 0 === v || (v < 0 && v >= -0x1_0000_0000 && Math.floor(v) === v);
+}
+
 function readArg(info: number): number {
   if (info < 24) return info;
   if (info === 24) {
     if (at + 1 > end) throw leave;
-    return src[at++]!;
+    const v = src[at++]!;
+    if (strict && v < 24) throw leave;
+    return v;
   }
   if (info === 25) {
     if (at + 2 > end) throw leave;
     const v = (src[at]! << 8) | src[at + 1]!;
     at += 2;
+    if (strict && v < 0x100) throw leave;
     return v;
   }
   if (info === 26) {
     if (at + 4 > end) throw leave;
     const v = src[at]! * 0x100_0000 + ((src[at + 1]! << 16) | (src[at + 2]! << 8) | src[at + 3]!);
     at += 4;
+    if (strict && v < 0x10000) throw leave;
     return v;
   }
   // 8-byte integers (cbor-x makes bigints), indefinite lengths and reserved values.
@@ -329,6 +362,7 @@ function readItem(depth: number): unknown {
         if (kb >> 5 !== 3) throw leave;
         const key = kb < 0x70 && kb > 0x60 ? readKey(kb & 0x1f) : readText(readArg(kb & 0x1f));
         if (key === '__proto__') throw leave;
+        if (strict && Object.hasOwn(object, key)) throw leave;
         object[key] = readItem(depth + 1);
       }
       return object;
@@ -346,6 +380,8 @@ function readItem(depth: number): unknown {
         case 0xf7:
           return undefined;
         case 0xfa:
+          // This module writes every non-integer as a float64.
+          if (strict) throw leave;
           if (at + 4 > end) throw leave;
           for (let i = 0; i < 4; i++) float32Bytes[littleEndian ? 3 - i : i] = src[at + i]!;
           at += 4;
@@ -354,6 +390,7 @@ function readItem(depth: number): unknown {
           if (at + 8 > end) throw leave;
           for (let i = 0; i < 8; i++) float64Bytes[littleEndian ? 7 - i : i] = src[at + i]!;
           at += 8;
+          if (strict && writtenAsInteger(float64[0]!)) throw leave;
           return float64[0];
         default:
           throw leave;

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DecodeError, InvalidArgumentError, LimitExceededError, TesseraError } from './errors.ts';
 import { valueBytesMax, valueDepthMax } from './limits.ts';
-import { decodeValue, encodeValue } from './value.ts';
+import { decodeCanonical, decodeValue, encodeValue } from './value.ts';
 import { decodeFast, encodeFast, leave } from './value-fast.ts';
 import { isUtf8, scanValue } from './value-scan.ts';
 
@@ -586,5 +586,71 @@ describe('standard CBOR for any input', () => {
   it('refuses each cbor-x extension type', () => {
     for (const v of [new Error('e'), /re/, new Tag(1, 105), new Tag([], 28), new Tag(0, 51)])
       expect(() => encodeValue({ v })).toThrow(InvalidArgumentError);
+  });
+});
+
+describe('decodeCanonical', () => {
+  const concat = (...parts: (Uint8Array | number[])[]) => Uint8Array.from(parts.flatMap((p) => [...p]));
+
+  it('accepts exactly what encodeValue writes, for any value it writes in its fast form', () => {
+    const samples: unknown[] = [
+      0,
+      23,
+      24,
+      255,
+      256,
+      65_535,
+      65_536,
+      2 ** 32 - 1,
+      -1,
+      -25,
+      -257,
+      1.5,
+      1_765_000_000_000,
+      'x'.repeat(300),
+      'zoë',
+      new Uint8Array(70_000),
+      [1, [2, { a: null, b: true }]],
+      {
+        v: 2,
+        s: [{ dot: { replica: 'r~1', counter: 9 }, value: { bytes: new Uint8Array([1]), mintedMs: 1.5e12 } }],
+      },
+    ];
+    for (const value of samples)
+      expect(decodeCanonical(encodeValue(value))).toEqual(decodeValue(encodeValue(value)));
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const bytes = encodeValue(value);
+        const canonical = decodeCanonical(bytes);
+        // Values outside the fast form (e.g. -0) may be refused; anything accepted decodes as decodeValue does.
+        if (canonical !== undefined) expect(canonical).toEqual(decodeValue(bytes));
+      }),
+    );
+  });
+
+  it('refuses a key given twice, padded integers and lengths, float32, integral float64 and indefinite lengths', () => {
+    const twice = concat(
+      [0xa2],
+      encodeValue('s'),
+      encodeValue(new Uint8Array(32)),
+      encodeValue('s'),
+      encodeValue(1),
+    );
+    expect(decodeValue(twice)).toEqual({ s: 1 }); // the first value is hidden from a decoder that keeps the last
+    const refused = [
+      twice,
+      new Uint8Array([0x18, 0x05]), // 5 in two bytes
+      new Uint8Array([0x19, 0x00, 0x20]), // 32 in three bytes
+      new Uint8Array([0x1a, 0x00, 0x00, 0x01, 0x00]), // 256 in five bytes
+      new Uint8Array([0x78, 0x01, 0x61]), // "a" with a one-byte length
+      new Uint8Array([0xfa, 0x3f, 0xc0, 0x00, 0x00]), // 1.5 as float32
+      new Uint8Array([0xfb, 0x40, 0x14, 0, 0, 0, 0, 0, 0]), // 5 as float64
+      new Uint8Array([0x9f, 0x01, 0xff]), // indefinite-length array
+      new Uint8Array([0xc1, 0x01]), // a tag
+    ];
+    for (const bytes of refused) {
+      expect(() => decodeValue(bytes)).not.toThrow();
+      expect(decodeCanonical(bytes)).toBeUndefined();
+    }
   });
 });

@@ -13,7 +13,7 @@
 import { Decoder, Encoder, type Options } from 'cbor-x';
 import { InvalidArgumentError, LimitExceededError, MalformedValueError, TesseraError } from './errors.ts';
 import { valueBytesMax } from './limits.ts';
-import { decodeFast, encodeFast, leave } from './value-fast.ts';
+import { decodeFast, decodeFastCanonical, encodeFast, leave } from './value-fast.ts';
 import { needsMapFlag, scanValue } from './value-scan.ts';
 
 // useTag259ForMaps is read by cbor-x but missing from its Options type.
@@ -102,6 +102,23 @@ export function decodeValue<T = unknown>(bytes: Uint8Array): T {
       cause: error,
     });
   }
+}
+
+/**
+ * The value of `bytes` when they are exactly the encoding `encodeValue`
+ * writes for it (shortest integers and lengths, definite lengths, text keys
+ * each once, no tags); otherwise undefined, whether or not `decodeValue`
+ * would accept them. For storing bytes received from elsewhere as they are:
+ * bytes this accepts carry nothing their value does not show.
+ */
+export function decodeCanonical<T = unknown>(bytes: Uint8Array): T | undefined {
+  if (!(bytes instanceof Uint8Array) || bytes.length > valueBytesMax) return undefined;
+  const src =
+    bytes.constructor === Uint8Array
+      ? bytes
+      : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const value = decodeFastCanonical(src);
+  return value === leave ? undefined : (value as T);
 }
 
 /** Turns every Map whose keys are all strings (none `__proto__`) into a plain object. */

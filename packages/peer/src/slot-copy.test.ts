@@ -5,6 +5,7 @@ import {
   mint,
   REPLICA_FORMAT_VERSION,
   type ReplicaOp,
+  recordsPageAdvances,
   recordToWire,
 } from '@tessera/replication';
 import { describe, expect, it } from 'vitest';
@@ -144,10 +145,12 @@ describe('copySlots against model sources', () => {
       }
       if (op.op === 'read') return { ok: true, record };
       if (op.op === 'records') {
+        // Slot-index order, as a replica serves them (b comes after a when a page [b] advances past a).
         const sorted = [...(replica.get(op.slot) ?? new Map()).values()].sort((a, b) =>
-          hexOf(a.key) < hexOf(b.key) ? -1 : 1,
+          recordsPageAdvances(op.slot, a.key, [b.key]) ? -1 : 1,
         );
-        const from = op.after === null ? sorted : sorted.filter((e) => hexOf(e.key) > hexOf(op.after!));
+        const from =
+          op.after === null ? sorted : sorted.filter((e) => recordsPageAdvances(op.slot, op.after, [e.key]));
         // Like a real source at its frame's byte budget: every third page after a frame's first comes
         // back empty, "more" (the first op of a frame always gets its first record).
         recordsPages += 1;
@@ -224,6 +227,17 @@ describe('copySlots against model sources', () => {
     expect(error).toBeInstanceOf(SlotCopyError);
     expect(String(error)).toContain('no records');
     expect(applied).toEqual([]);
+  });
+
+  it('fails a source that sends the same page again and again instead of asking forever', async () => {
+    const { d } = deps(async (_peer, ops) => {
+      if (ops[0]?.op === 'digests')
+        return [{ ok: true, digests: ops[0].slots.map(() => new Uint8Array([9])) }];
+      return ops.map(() => ({ ok: true, records: [[new Uint8Array([1]), stored]], more: true }));
+    });
+    const error = await copySlots(d, current, [5], new AbortController().signal).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SlotCopyError);
+    expect(String(error)).toContain('out of order');
   });
 
   it('refuses a malformed records page and applies nothing from it', async () => {

@@ -24,6 +24,7 @@ import {
   type ReplicaRecord,
   recordFromStored,
   recordFromWire,
+  recordsPageAdvances,
   slotEntriesPerPageMax,
 } from '@tessera/replication';
 import { SlotCopyError } from './errors.ts';
@@ -217,6 +218,14 @@ async function pullWhole(
     const next: typeof open = [];
     open.forEach(({ slot, after }, i) => {
       const page = recordsOf(results[i]);
+      if (
+        !recordsPageAdvances(
+          slot,
+          after,
+          page.records.map(([key]) => key),
+        )
+      )
+        throw new SlotCopyError('records: a page out of order');
       for (const [key, record] of page.records) applies.push({ op: 'apply', key, slot, record });
       // A page cut short by the frame's byte budget may be empty: ask again from the same key.
       if (page.more) next.push({ slot, after: page.records.at(-1)?.[0] ?? after });

@@ -34,7 +34,7 @@ import {
   slotEntriesPerPageMax,
 } from './limits.ts';
 import { merge, versionHash } from './record.ts';
-import { recordFromStored, type SlotDigest } from './replica-store.ts';
+import { recordFromStored, recordsPageAdvances, type SlotDigest } from './replica-store.ts';
 import type { PeerId } from './transport.ts';
 
 /** What one anti-entropy pass did. */
@@ -184,9 +184,14 @@ export async function runAntiEntropy(
       }
       differing += differ.length;
       // A slot this replica holds none of (it was wiped, or just gained the slot) has nothing to push
-      // and nothing to narrow down: its records are pulled whole, several slots per frame.
-      const empty = differ.filter(({ slot, minN }) => localDigests.get(slot)!.byMinN[minN - 1]!.count === 0);
-      const holding = differ.filter(({ slot, minN }) => localDigests.get(slot)!.byMinN[minN - 1]!.count > 0);
+      // and nothing to narrow down: its records are pulled whole, several slots per frame. Judged on
+      // digests read now, not at the start of the pass: an earlier co-owner's repair may have filled
+      // the slot since, and then its keys must be pushed to this one too (cached, so cheap).
+      const now = await context.replicaStore.slotDigests(new Set(differ.map(({ slot }) => slot)));
+      const isEmpty = ({ slot, minN }: { slot: number; minN: number }) =>
+        now.get(slot)!.byMinN[minN - 1]!.count === 0;
+      const empty = differ.filter(isEmpty);
+      const holding = differ.filter((d) => !isEmpty(d));
       // A few slots (or frames of empty slots) at once: each is several round trips and a disk sync,
       // mostly waiting. The first failure stops the rest (the peer is then marked unreachable for all
       // of them below).
@@ -252,6 +257,14 @@ async function pullWholeSlots(
     for (const [i, page] of open.entries()) {
       const result = results[i]!;
       if (!result.ok || !('records' in result)) throw new Error(`records op refused by ${peer}`);
+      if (
+        !recordsPageAdvances(
+          page.slot,
+          page.after,
+          result.records.map(([key]) => key),
+        )
+      )
+        throw new Error(`records from ${peer}: a page out of order`);
       for (const [key, bytes] of result.records)
         applies.push({ op: 'apply', key, slot: page.slot, record: recordFromStored(bytes) });
       // A page cut short by the frame's byte budget may be empty: ask again from the same key.

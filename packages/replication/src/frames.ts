@@ -39,8 +39,11 @@ import {
   recordToWire,
 } from './record-codec.ts';
 
-/** Frame format version (2: records and contexts are core dotted versions; see docs/spec/replication.md). */
-export const FRAME_VERSION = 2;
+/**
+ * Frame format version (see docs/spec/replication.md). 2: records and contexts are core dotted
+ * versions; 3: `records` pages carry stored record bytes and take `minN`.
+ */
+export const FRAME_VERSION = 3;
 
 /** Mint a new version on the receiving owner (it becomes the write's coordinating replica). */
 export interface MintOp {

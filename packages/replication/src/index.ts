@@ -46,6 +46,7 @@ export {
   REPLICA_FORMAT_VERSION,
   type RecordChange,
   recordFromStored,
+  recordsPageAdvances,
   type ScanEntry,
 } from './replica-store.ts';
 export {

@@ -1,7 +1,9 @@
+import { encodeValue } from '@tessera/core';
 import { type BatchOp, openMemoryStore, type Store } from '@tessera/storage';
 import { describe, expect, it } from 'vitest';
 import { mint } from './record.ts';
-import { ReplicaStore } from './replica-store.ts';
+import { recordToWire } from './record-codec.ts';
+import { REPLICA_FORMAT_VERSION, ReplicaStore, recordFromStored } from './replica-store.ts';
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -94,5 +96,33 @@ describe('ReplicaStore slot digests', () => {
     expect(scans).toBe(2);
     expect(after.byMinN[0]!.count).toBe(2);
     expect(after).toEqual((await new ReplicaStore(inner).slotDigests(new Set([3]))).get(3));
+  });
+});
+
+describe('ReplicaStore stored bytes from a peer', () => {
+  it('keeps canonical bytes as they are and re-encodes others, so a hidden duplicate key is not stored', async () => {
+    const memory = await openMemoryStore();
+    const replica = new ReplicaStore(memory);
+    const record = recordOf(7);
+    const wire = recordToWire(record);
+    const canonical = encodeValue({ v: REPLICA_FORMAT_VERSION, s: wire });
+    const fromCanonical = recordFromStored(canonical);
+    expect(fromCanonical).toEqual(record);
+    // A map with `s` twice: decoders keeping the last see the record; the first value rides along.
+    const hidden = Uint8Array.from([
+      0xa3,
+      ...encodeValue('v'),
+      ...encodeValue(REPLICA_FORMAT_VERSION),
+      ...encodeValue('s'),
+      ...encodeValue(new Uint8Array(256).fill(0x41)),
+      ...encodeValue('s'),
+      ...encodeValue(wire),
+    ]);
+    const fromHidden = recordFromStored(hidden);
+    expect(fromHidden).toEqual(record);
+    await replica.putRecord(keyOf(1), 1, fromCanonical);
+    await replica.putRecord(keyOf(2), 1, fromHidden);
+    expect(await memory.get(keyOf(1))).toEqual(canonical);
+    expect(await memory.get(keyOf(2))).toEqual(canonical);
   });
 });

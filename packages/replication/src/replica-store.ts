@@ -9,7 +9,14 @@
  * Every write is durable (the Store's default).
  */
 
-import { decodeValue, encodeKey, encodeValue, keyPrefix, LimitExceededError } from '@tessera/core';
+import {
+  decodeCanonical,
+  decodeValue,
+  encodeKey,
+  encodeValue,
+  keyPrefix,
+  LimitExceededError,
+} from '@tessera/core';
 import type { BatchOp, Store } from '@tessera/storage';
 import { bucketFanout, bucketOf, bucketRange, keyHash } from './buckets.ts';
 import { compareBytes, Hash64, toHex } from './bytes.ts';
@@ -148,14 +155,18 @@ function fieldCount(map: unknown): number {
 
 /**
  * The record in a record's stored bytes (`{ v, s }`, see docs/spec/replication.md);
- * throws `CorruptRecordError` on anything else. The bytes are remembered as
- * the record's stored form, so writing the record back (a slot copy merges
- * a pulled record into a key it does not hold) stores them as they are
- * instead of encoding the record again.
+ * throws `CorruptRecordError` on anything else. Bytes in canonical form
+ * (`decodeCanonical`) are remembered as the record's stored form, so
+ * writing the record back (a slot copy merges a pulled record into a key it
+ * does not hold) stores them as they are instead of encoding the record
+ * again; other bytes that decode to a record are stored re-encoded.
  */
 export function recordFromStored(bytes: Uint8Array): ReplicaRecord {
+  // Only bytes in the one encoding this peer would write are kept as they are: a duplicate map key
+  // or a padded length could otherwise carry data the record does not show to every replica.
+  const canonical = decodeCanonical<{ v?: unknown; s?: unknown }>(bytes);
   const record = corrupt('record', () => {
-    const raw = decodeValue<{ v?: unknown; s?: unknown }>(bytes);
+    const raw = canonical ?? decodeValue<{ v?: unknown; s?: unknown }>(bytes);
     if (raw?.v !== REPLICA_FORMAT_VERSION) throw new Error(`unsupported record format ${String(raw?.v)}`);
     // Exactly the fields of the format, at every level: bytes a peer sent are stored verbatim, and
     // must carry nothing else.
@@ -172,13 +183,33 @@ export function recordFromStored(bytes: Uint8Array): ReplicaRecord {
     }
     return record;
   });
-  recordBytes.set(record, bytes);
+  if (canonical !== undefined) recordBytes.set(record, bytes);
   return record;
 }
 
 /** The slot-index key of `key`: anti-entropy scans a slot's keys through it. */
 export function slotIndexKey(slot: number, key: Uint8Array): Uint8Array {
   return encodeKey('S', [SLOT_INDEX, slot, keyHash(key), key]);
+}
+
+/**
+ * Whether `keys` (a `records` page of `slot`, asked for after key `after`)
+ * are in slot-index order, each past the one before and the first past
+ * `after`: a page that does not move forward would be asked for again and
+ * again.
+ */
+export function recordsPageAdvances(
+  slot: number,
+  after: Uint8Array | null,
+  keys: readonly Uint8Array[],
+): boolean {
+  let previous = after === null ? null : slotIndexKey(slot, after);
+  for (const key of keys) {
+    const index = slotIndexKey(slot, key);
+    if (previous !== null && compareBytes(index, previous) <= 0) return false;
+    previous = index;
+  }
+  return true;
 }
 
 /** A tree node's digest (hash of its (key, version hash) entries in index order) and entry count. */
@@ -271,6 +302,8 @@ export class ReplicaStore {
   readonly #watchers = new Set<(slot: number) => void>();
   readonly #recordListeners = new Set<(change: RecordChange) => void>();
   readonly #replicationFactorOf: (key: Uint8Array) => number;
+  /** Bumped by `forgetDigests`: digests computed across a bump are not cached. */
+  #digestGeneration = 0;
   /** The wide digest scan running now, if any (see `slotDigests`). */
   #wideScan: Promise<void> | undefined;
   /** Record writes waiting for this turn's batch. */
@@ -717,6 +750,7 @@ export class ReplicaStore {
       for (let t = 1; t <= n; t++) hashers[t - 1]!.add(entry);
     };
     // A write landing during the scan keeps its slot out of the cache, so a cached digest never goes stale.
+    const generation = this.#digestGeneration;
     const changed = new Set<number>();
     const watcher = (slot: number) => changed.add(slot);
     this.#watchers.add(watcher);
@@ -746,7 +780,7 @@ export class ReplicaStore {
         hashers && hashers.length > 0
           ? { byMinN: emptySlotDigest.byMinN.map((empty, t) => hashers[t]?.done() ?? empty) }
           : emptySlotDigest;
-      if (!changed.has(slot)) this.#digests.set(slot, digest);
+      if (!changed.has(slot) && generation === this.#digestGeneration) this.#digests.set(slot, digest);
       if (slots.has(slot) && !cached.has(slot)) out.set(slot, digest);
     }
     return out;
@@ -762,6 +796,8 @@ export class ReplicaStore {
   /** Drops cached slot digests (after the store was changed other than through this class). */
   forgetDigests(): void {
     this.#digests.clear();
+    // A scan running now may have read keys' N before the change: it must not cache what it computed.
+    this.#digestGeneration += 1;
   }
 
   // Idempotency records.
