@@ -49,9 +49,20 @@ export class BrowserPeer extends TestPeer {
   }
 
   async #open(): Promise<void> {
+    const fresh = this.#page === undefined;
     const page = this.#page ?? (await this.context.newPage());
     this.#page = page;
-    page.on('pageerror', (err) => process.stderr.write(`[browser ${this.#id.slice(-6)}] ${err.message}\n`));
+    if (fresh) {
+      page.on('pageerror', (err) => process.stderr.write(`[browser ${this.#id.slice(-6)}] ${err.message}\n`));
+      // TESSERA_BROWSER_DEBUG=<namespaces> (e.g. libp2p:*): the page's debug logs, on this process's stderr.
+      const namespaces = process.env.TESSERA_BROWSER_DEBUG;
+      if (namespaces) {
+        await page.addInitScript((debug) => localStorage.setItem('debug', debug), namespaces);
+        page.on('console', (message) =>
+          process.stderr.write(`[browser ${this.#id.slice(-6)}] ${message.text()}\n`),
+        );
+      }
+    }
     await page.goto(this.#url);
     await page.waitForFunction(() => window.tesseraHarness !== undefined);
     const started = await page.evaluate((config) => window.tesseraHarness!.start(config), this.config);
