@@ -20,11 +20,11 @@ import { ownersBySlot } from '@tessera/coordinator';
 import {
   type ApplyOp,
   emptyDigest,
+  pullSlotsWhole,
+  type RecordsPage,
   type ReplicaOp,
   type ReplicaRecord,
-  recordFromStored,
   recordFromWire,
-  recordsPageAdvances,
   slotEntriesPerPageMax,
 } from '@tessera/replication';
 import { SlotCopyError } from './errors.ts';
@@ -166,29 +166,25 @@ async function slotsEntries(
   return out;
 }
 
-function recordsOf(raw: unknown): { records: [Uint8Array, ReplicaRecord][]; more: boolean } {
+/** A `records` result, shape-checked: its records stay stored bytes (`pullSlotsWhole` checks each whole). */
+function recordsPageOf(raw: unknown): RecordsPage {
   const { records, more } = okResult(raw, 'records');
-  if (!Array.isArray(records) || records.length > recordsPageLimit || typeof more !== 'boolean') {
+  if (
+    !Array.isArray(records) ||
+    records.length > recordsPageLimit ||
+    typeof more !== 'boolean' ||
+    !records.every(
+      (entry) =>
+        Array.isArray(entry) &&
+        entry.length === 2 &&
+        entry[0] instanceof Uint8Array &&
+        entry[0].length > 0 &&
+        entry[1] instanceof Uint8Array,
+    )
+  ) {
     throw new SlotCopyError('records: malformed reply');
   }
-  const checked = records.map((entry, i): [Uint8Array, ReplicaRecord] => {
-    if (
-      !Array.isArray(entry) ||
-      entry.length !== 2 ||
-      !(entry[0] instanceof Uint8Array) ||
-      entry[0].length === 0 ||
-      !(entry[1] instanceof Uint8Array)
-    ) {
-      throw new SlotCopyError('records: malformed reply');
-    }
-    // The record's stored bytes, as the source holds them: checked whole, and stored as they are.
-    try {
-      return [entry[0], recordFromStored(entry[1])];
-    } catch (error) {
-      throw new SlotCopyError(`records[${i}]: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  });
-  return { records: checked, more };
+  return { records: records as [Uint8Array, Uint8Array][], more };
 }
 
 /**
@@ -196,48 +192,23 @@ function recordsOf(raw: unknown): { records: [Uint8Array, ReplicaRecord][]; more
  * `source`, a page of each slot per frame, and merges them in; resolves with
  * the records merged.
  */
-async function pullWhole(
-  deps: SlotCopyDeps,
-  source: string,
-  slots: readonly number[],
-  signal: AbortSignal,
-): Promise<number> {
-  let records = 0;
-  let open: { slot: number; after: Uint8Array | null }[] = slots.map((slot) => ({ slot, after: null }));
-  while (open.length > 0) {
-    signal.throwIfAborted();
-    const ops: ReplicaOp[] = open.map(({ slot, after }) => ({
-      op: 'records',
-      slot,
-      after,
-      limit: recordsPageLimit,
-    }));
-    const results = await deps.call(source, ops);
-    if (results.length !== ops.length) throw new SlotCopyError('records: malformed reply');
-    const applies: ApplyOp[] = [];
-    const next: typeof open = [];
-    open.forEach(({ slot, after }, i) => {
-      const page = recordsOf(results[i]);
-      if (
-        !recordsPageAdvances(
-          slot,
-          after,
-          page.records.map(([key]) => key),
-        )
-      )
-        throw new SlotCopyError('records: a page out of order');
-      for (const [key, record] of page.records) applies.push({ op: 'apply', key, slot, record });
-      // A page cut short by the frame's byte budget may be empty: ask again from the same key.
-      if (page.more) next.push({ slot, after: page.records.at(-1)?.[0] ?? after });
-    });
-    // A source always returns a frame's first record: "more" with nothing at all would ask the same again forever.
-    if (applies.length === 0 && next.length > 0) throw new SlotCopyError('records: more, but no records');
-    // One call for the whole page round: the replica commits the writes of one turn in one batch.
-    for (const result of await deps.applyLocal(applies)) okResult(result, 'apply');
-    records += applies.length;
-    open = next;
-  }
-  return records;
+function pullWhole(deps: SlotCopyDeps, source: string, slots: readonly number[], signal: AbortSignal) {
+  return pullSlotsWhole(
+    slots.map((slot) => ({ slot, minN: 1 })),
+    recordsPageLimit,
+    {
+      fetch: async (ops) => {
+        signal.throwIfAborted();
+        const results = await deps.call(source, ops);
+        if (results.length !== ops.length) throw new SlotCopyError('records: malformed reply');
+        return results.map(recordsPageOf);
+      },
+      apply: async (applies) => {
+        // One call for the whole page round: the replica commits the writes of one turn in one batch.
+        for (const result of await deps.applyLocal(applies)) okResult(result, 'apply');
+      },
+    },
+  );
 }
 
 /**

@@ -24,7 +24,7 @@ import { bucketFanout } from './buckets.ts';
 import { equalBytes, toHex } from './bytes.ts';
 import { replicationFactorMax } from './consistency.ts';
 import type { ReplicatorContext } from './context.ts';
-import type { ApplyOp, ReplicaOp } from './frames.ts';
+import type { ReplicaOp } from './frames.ts';
 import {
   bucketLeafEntriesMax,
   bucketLevelsMax,
@@ -34,7 +34,8 @@ import {
   slotEntriesPerPageMax,
 } from './limits.ts';
 import { merge, versionHash } from './record.ts';
-import { recordFromStored, recordsPageAdvances, type SlotDigest } from './replica-store.ts';
+import type { SlotDigest } from './replica-store.ts';
+import { pullSlotsWhole, type WholeSlot } from './slot-pull.ts';
 import type { PeerId } from './transport.ts';
 
 /** What one anti-entropy pass did. */
@@ -228,58 +229,26 @@ export async function runAntiEntropy(
 
 /**
  * Pulls every record (of keys whose N is at least the slot's `minN`) of
- * `slots`, which this replica holds none of, from `peer`: `records` pages,
- * one op per slot in each frame, merged into this replica as `apply` ops.
- * Records arrive as the peer stores them and are checked whole
- * (`recordFromStored`); a bad one fails the pull before anything of its
- * frame is applied.
+ * `slots`, which this replica holds none of, from `peer` (`pullSlotsWhole`),
+ * merged into this replica as `apply` ops.
  */
 async function pullWholeSlots(
   context: ReplicatorContext,
   peer: PeerId,
-  slots: readonly { slot: number; minN: number }[],
+  slots: readonly WholeSlot[],
   counters: Counters,
 ): Promise<void> {
-  let open = slots.map(({ slot, minN }) => ({ slot, minN, after: null as Uint8Array | null }));
-  while (open.length > 0) {
-    const ops = open.map(
-      ({ slot, minN, after }): ReplicaOp => ({
-        op: 'records',
-        slot,
-        minN,
-        after,
-        limit: slotEntriesPerPageMax,
+  counters.pulled += await pullSlotsWhole(slots, slotEntriesPerPageMax, {
+    fetch: async (ops) =>
+      (await context.caller.call(peer, ops, repairCall(context))).map((result) => {
+        if (!result.ok || !('records' in result)) throw new Error(`records op refused by ${peer}`);
+        return result;
       }),
-    );
-    const results = await context.caller.call(peer, ops, repairCall(context));
-    const applies: ApplyOp[] = [];
-    const next: typeof open = [];
-    for (const [i, page] of open.entries()) {
-      const result = results[i]!;
-      if (!result.ok || !('records' in result)) throw new Error(`records op refused by ${peer}`);
-      if (
-        !recordsPageAdvances(
-          page.slot,
-          page.after,
-          result.records.map(([key]) => key),
-        )
-      )
-        throw new Error(`records from ${peer}: a page out of order`);
-      for (const [key, bytes] of result.records)
-        applies.push({ op: 'apply', key, slot: page.slot, record: recordFromStored(bytes) });
-      // A page cut short by the frame's byte budget may be empty: ask again from the same key.
-      if (result.more) next.push({ ...page, after: result.records.at(-1)?.[0] ?? page.after });
-    }
-    // A peer always returns a frame's first record: "more" with nothing at all would ask forever.
-    if (applies.length === 0 && next.length > 0) throw new Error(`records from ${peer}: more, but none`);
-    if (applies.length > 0) {
-      const applied = await context.replica.executeMany(applies);
-      const failed = applied.find((result) => !result.ok);
+    apply: async (applies) => {
+      const failed = (await context.replica.executeMany(applies)).find((result) => !result.ok);
       if (failed !== undefined && !failed.ok) throw new Error(`local apply failed: ${failed.message}`);
-      counters.pulled += applies.length;
-    }
-    open = next;
-  }
+    },
+  });
 }
 
 /** Descends the slot's hash tree from the root (known to differ) and repairs every differing leaf. */

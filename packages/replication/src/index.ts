@@ -61,6 +61,7 @@ export {
   type WriteResult,
 } from './replicator.ts';
 export type { ScanRequest, ScanResult } from './scan.ts';
+export { pullSlotsWhole, type RecordsPage, type SlotPullIo, type WholeSlot } from './slot-pull.ts';
 export {
   type FrameHandler,
   type PeerId,
