@@ -84,11 +84,7 @@ export function decodeValue<T = unknown>(bytes: Uint8Array): T {
   if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError('decodeValue needs a Uint8Array');
   if (bytes.length > valueBytesMax)
     throw new LimitExceededError('valueBytesMax', valueBytesMax, bytes.length);
-  // Byte strings are copied with the input's own class; a plain view makes them plain Uint8Arrays.
-  const src =
-    bytes.constructor === Uint8Array
-      ? bytes
-      : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const src = plainView(bytes);
   const fast = decodeFast(src);
   if (fast !== leave) return fast as T;
   const flags = scanValue(src);
@@ -113,12 +109,15 @@ export function decodeValue<T = unknown>(bytes: Uint8Array): T {
  */
 export function decodeCanonical<T = unknown>(bytes: Uint8Array): T | undefined {
   if (!(bytes instanceof Uint8Array) || bytes.length > valueBytesMax) return undefined;
-  const src =
-    bytes.constructor === Uint8Array
-      ? bytes
-      : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const value = decodeFastCanonical(src);
+  const value = decodeFastCanonical(plainView(bytes));
   return value === leave ? undefined : (value as T);
+}
+
+/** Byte strings are copied with the input's own class; a plain view makes them plain Uint8Arrays. */
+function plainView(bytes: Uint8Array): Uint8Array {
+  return bytes.constructor === Uint8Array
+    ? bytes
+    : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** Turns every Map whose keys are all strings (none `__proto__`) into a plain object. */

@@ -293,11 +293,11 @@ async function copyFromSource(
       deps.call(source, [op]),
       deps.call(deps.selfId, [op]),
     ]);
-    const remote = digestsOf(remoteRaw, part.length);
-    const local = digestsOf(localRaw, part.length);
-    const differ = part.filter((_, j) => hex(remote[j]!) !== hex(local[j]!));
-    const empty = new Set(part.filter((_, j) => hex(local[j]!) === emptyHex));
-    onCopied(part.filter((_, j) => hex(remote[j]!) === hex(local[j]!)));
+    const remote = digestsOf(remoteRaw, part.length).map(hex);
+    const local = digestsOf(localRaw, part.length).map(hex);
+    const differ = part.filter((_, j) => remote[j] !== local[j]);
+    const empty = new Set(part.filter((_, j) => local[j] === emptyHex));
+    onCopied(part.filter((_, j) => remote[j] === local[j]));
     differing += differ.length;
     // A few frames of slots at once: each is a handful of round trips, mostly waiting on the network.
     const chunks: number[][] = [];

@@ -383,10 +383,6 @@ export class ReplicaStore {
   async getRecord(key: Uint8Array): Promise<ReplicaRecord | undefined> {
     const bytes = await this.store.get(key);
     if (!bytes) return undefined;
-    return this.#decodeRecord(bytes);
-  }
-
-  #decodeRecord(bytes: Uint8Array): ReplicaRecord {
     return recordFromStored(bytes);
   }
 
@@ -682,7 +678,6 @@ export class ReplicaStore {
     return children.map((child) => child.done());
   }
 
-  /** Every index entry, in slot then key order. */
   /** The slot-index entries of one slot, in index order. */
   async *slotEntries(slot: number): AsyncIterable<SlotEntry> {
     for await (const { value } of this.store.scan({ prefix: keyPrefix('S', [SLOT_INDEX, slot]) })) {
@@ -690,6 +685,7 @@ export class ReplicaStore {
     }
   }
 
+  /** Every index entry, in slot then key order. */
   async *allEntries(): AsyncIterable<SlotEntry> {
     for await (const { value } of this.store.scan({ prefix: keyPrefix('S', [SLOT_INDEX]) })) {
       yield this.#entry(value);
