@@ -113,6 +113,13 @@ describe('copySlots against model sources', () => {
   );
   /** The record as a replica stores it: what `records` pages carry. */
   const stored = encodeValue({ v: REPLICA_FORMAT_VERSION, s: record });
+  /** Sources whose digests always differ from this peer's, answering every `records` op with `page(peer)`. */
+  const paging = (page: (peer: string) => { records: unknown[]; more: boolean }) =>
+    deps(async (peer, ops) =>
+      ops[0]?.op === 'digests'
+        ? [{ ok: true, digests: ops[0].slots.map(() => new Uint8Array([9])) }]
+        : ops.map(() => ({ ok: true, ...page(peer) })),
+    );
 
   function serve(replica: Replica, ops: readonly ReplicaOp[]): unknown[] {
     return ops.map((op, index) => {
@@ -218,11 +225,7 @@ describe('copySlots against model sources', () => {
   });
 
   it('fails a source that keeps answering "more" without records instead of asking forever', async () => {
-    const { d, applied } = deps(async (_peer, ops) => {
-      if (ops[0]?.op === 'digests')
-        return [{ ok: true, digests: ops[0].slots.map(() => new Uint8Array([9])) }];
-      return ops.map(() => ({ ok: true, records: [], more: true }));
-    });
+    const { d, applied } = paging(() => ({ records: [], more: true }));
     const error = await copySlots(d, current, [5, 6], new AbortController().signal).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SlotCopyError);
     expect(String(error)).toContain('no records');
@@ -230,24 +233,18 @@ describe('copySlots against model sources', () => {
   });
 
   it('fails a source that sends the same page again and again instead of asking forever', async () => {
-    const { d } = deps(async (_peer, ops) => {
-      if (ops[0]?.op === 'digests')
-        return [{ ok: true, digests: ops[0].slots.map(() => new Uint8Array([9])) }];
-      return ops.map(() => ({ ok: true, records: [[new Uint8Array([1]), stored]], more: true }));
-    });
+    const { d } = paging(() => ({ records: [[new Uint8Array([1]), stored]], more: true }));
     const error = await copySlots(d, current, [5], new AbortController().signal).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SlotCopyError);
     expect(String(error)).toContain('out of order');
   });
 
   it('refuses a malformed records page and applies nothing from it', async () => {
-    const { d, applied } = deps(async (peer, ops) => {
-      if (ops[0]?.op === 'digests')
-        return [{ ok: true, digests: ops[0].slots.map(() => new Uint8Array([9])) }];
-      // One source sends a key that is not bytes, the other a record that is not stored bytes.
-      const entry = peer === 'p1' ? ['not bytes', stored] : [new Uint8Array([1]), record];
-      return ops.map(() => ({ ok: true, records: [entry], more: false }));
-    });
+    // One source sends a key that is not bytes, the other a record that is not stored bytes.
+    const { d, applied } = paging((peer) => ({
+      records: [peer === 'p1' ? ['not bytes', stored] : [new Uint8Array([1]), record]],
+      more: false,
+    }));
     const error = await copySlots(d, current, [5], new AbortController().signal).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SlotCopyError);
     expect(applied).toEqual([]);
@@ -266,22 +263,14 @@ describe('copySlots against model sources', () => {
       new Uint8Array([0xff, 0x00, 0x13]),
     ];
     for (const lie of lies) {
-      const { d, applied } = deps(async (_peer, ops) => {
-        if (ops[0]?.op === 'digests')
-          return [{ ok: true, digests: ops[0].slots.map(() => new Uint8Array([9])) }];
-        return ops.map(() => ({ ok: true, records: [[new Uint8Array([1]), lie]], more: false }));
-      });
+      const { d, applied } = paging(() => ({ records: [[new Uint8Array([1]), lie]], more: false }));
       const error = await copySlots(d, current, [5], new AbortController().signal).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(SlotCopyError);
       expect(String(error)).toContain('records[0]');
       expect(applied).toEqual([]);
     }
     // The honest form of the same record is taken.
-    const { d, applied } = deps(async (_peer, ops) => {
-      if (ops[0]?.op === 'digests')
-        return [{ ok: true, digests: ops[0].slots.map(() => new Uint8Array([9])) }];
-      return ops.map(() => ({ ok: true, records: [[new Uint8Array([1]), stored]], more: false }));
-    });
+    const { d, applied } = paging(() => ({ records: [[new Uint8Array([1]), stored]], more: false }));
     // This model's own digest never changes, so every source's page is merged (the last merges no-op).
     const report = await copySlots(d, current, [5], new AbortController().signal);
     expect(report.records).toBeGreaterThanOrEqual(2);
