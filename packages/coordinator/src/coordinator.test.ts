@@ -20,6 +20,12 @@ async function cluster(peers: number, seed = 7, faults = {}) {
   return { sim, c };
 }
 
+/** Awaits `work` while the simulation runs 1 ms (simulated I/O only moves while it runs). */
+async function settled<T>(sim: Simulation, work: Promise<T>): Promise<T> {
+  await sim.runFor(1);
+  return work;
+}
+
 async function collect(c: Coordinator): Promise<string[]> {
   const out: string[] = [];
   for await (const m of c.messages()) out.push(`${m.clock}/${m.from}/${m.messageType}`);
@@ -75,9 +81,7 @@ describe('coordinator over the simulator', () => {
     const { sim, c } = await cluster(4);
     // Start all but p003.
     for (const id of ['p000', 'p001', 'p002']) {
-      const started = c.coordinator(id).start();
-      await sim.runFor(1);
-      await started;
+      await settled(sim, c.coordinator(id).start());
     }
     for (let i = 0; i < 600; i++) {
       await c.coordinator(`p00${i % 3}`).publish({ messageType: 'object', eventType: 'created', payload: i });
@@ -85,9 +89,7 @@ describe('coordinator over the simulator', () => {
     }
     await sim.runFor(500);
     const late = c.coordinator('p003');
-    const started = late.start();
-    await sim.runFor(1);
-    await started;
+    await settled(sim, late.start());
     expect(late.logSummary().count).toBe(0);
     expect(await sim.runUntil(() => late.logSummary().count === 600, { timeMsMax: 5000 })).toBe(true);
     expect(late.stats().pulled).toBe(600);
@@ -236,21 +238,15 @@ describe('coordinator over the simulator', () => {
       timing: { ...timing, joinWaitMs: 500 },
     };
     const first = createCoordinator(options);
-    const started = first.start();
-    await sim.runFor(1);
-    await started;
+    await settled(sim, first.start());
     // A new peer that reaches nobody waits joinWaitMs once.
     const old = first.publish({ messageType: 'note', eventType: 'old' });
     await sim.runFor(600);
     const before = await old;
-    const stopped = first.stop();
-    await sim.runFor(1);
-    await stopped;
+    await settled(sim, first.stop());
     await env.store.delete(nodeStateKey('sim', 'p000'));
     const second = createCoordinator(options);
-    const restarted = second.start();
-    await sim.runFor(1);
-    await restarted;
+    await settled(sim, second.start());
     const published = second.publish({ messageType: 'note', eventType: 'new' });
     // Well inside joinWaitMs (500 ms): stored already, so it did not wait.
     await sim.runFor(10);
@@ -294,9 +290,7 @@ describe('coordinator over the simulator', () => {
     const { sim, c } = await cluster(3);
     await c.startAll();
     expect(await sim.runUntil(() => c.membershipConverged(), { timeMsMax: 5000 })).toBe(true);
-    const stopped = c.coordinator('p001').stop();
-    await sim.runFor(1);
-    await stopped;
+    await settled(sim, c.coordinator('p001').stop());
     await sim.runFor(100);
     expect(
       c
@@ -391,9 +385,7 @@ describe('coordinator over the simulator', () => {
       addresses: () => addresses,
     });
     const cb = createCoordinator({ ...b!, cluster: 'c', role: 'owner', timing: slow });
-    const started = Promise.all([ca.start(), cb.start()]);
-    await sim.runFor(1);
-    await started;
+    await settled(sim, Promise.all([ca.start(), cb.start()]));
     await sim.runFor(500); // each hears the other's `up` state once its first catch-up round ends
     const heard = () => cb.members().find((m) => m.id === 'a')?.state.addresses;
     expect(heard()).toEqual(['/ip4/10.0.0.1/tcp/1']);
