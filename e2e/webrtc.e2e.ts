@@ -9,12 +9,14 @@ test('two browsers keep syncing over WebRTC after the relay stops', async ({ tes
   const a = await tessera.startBrowser({ role: 'owner', storage: 'memory' });
   const b = await tessera.startBrowser({ role: 'owner', storage: 'memory' });
   await tessera.waitForMembers();
-  // Either browser may dial the other; wait until one of them holds a direct WebRTC connection.
+  // Either browser may dial the other. Both must list the connection: when the dialler's signalling
+  // times out, the answering side alone may still list a half-made connection that carries nothing,
+  // and once the relay is gone the two would have no way to each other.
   await waitFor(
     async () => {
       const [fromA, fromB] = await Promise.all([a.connections(), b.connections()]);
       return (
-        fromA.some((c) => c.peer === b.id && c.transport === 'webrtc') ||
+        fromA.some((c) => c.peer === b.id && c.transport === 'webrtc') &&
         fromB.some((c) => c.peer === a.id && c.transport === 'webrtc')
       );
     },

@@ -5,7 +5,7 @@
  * while it is full, so a fast sender is slowed by yamux's window instead of
  * growing memory here.
  */
-import type { Logger, Stream } from '@libp2p/interface';
+import type { Connection, Logger, Stream } from '@libp2p/interface';
 import { lpStream } from '@libp2p/utils';
 import type { FrameHandler } from '@tessera/replication';
 import { PeerUnreachableError } from './errors.ts';
@@ -40,7 +40,14 @@ export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<
 interface Pending {
   resolve(reply: Uint8Array): void;
   reject(err: unknown): void;
+  /** `performance.now()` when the request was written. */
+  readonly sentAt: number;
+  /** After this `performance.now()` with no frame read since `sentAt`, the channel counts as stalled. */
+  readonly stallAt: number;
 }
+
+/** How often a channel with requests in flight checks whether it stalled. */
+const STALL_CHECK_MS = 250;
 
 const REQUEST_ID_MAX = 0xffff_ffff;
 
@@ -56,29 +63,72 @@ export class ChannelClosedError extends Error {
   }
 }
 
-/** This peer's stream to one remote peer: many requests in flight, replies matched by id. */
+/** A stream that did not open on one connection (failed, or no answer) while another connection to the peer was open. */
+export class StreamNotOpenedError extends Error {
+  constructor(peer: string, address: string, why: string) {
+    super(`replication stream to ${peer} not opened on ${address} (${why}); trying another connection`);
+    this.name = 'StreamNotOpenedError';
+  }
+}
+
+/**
+ * Called when a channel stalled: its oldest request has waited past its
+ * stall time and nothing at all was read from the stream since it was
+ * sent. Returns whether to give the channel up.
+ */
+export type OnStalled = (channel: OutboundChannel) => boolean;
+
+/**
+ * This peer's stream to one remote peer: many requests in flight, replies
+ * matched by id.
+ *
+ * A stream can go silent without closing: a WebRTC connection whose
+ * signalling died halfway stays listed as open, and a stream opened on it
+ * never gets an answer. So while requests are in flight the channel checks
+ * whether it stalled (see `OnStalled`); when the owner gives it up, every
+ * pending request rejects with `ChannelClosedError`, which the transport
+ * treats like a connection that died.
+ */
 export class OutboundChannel {
+  /** The connection the stream runs on, when known. */
+  readonly connection: Connection | undefined;
   readonly #stream: Stream;
   readonly #lp: LpStream;
   readonly #writer: FrameWriter;
   readonly #pending = new Map<number, Pending>();
   readonly #onClosed: () => void;
+  readonly #onStalled: OnStalled;
   #nextId = 1;
   #closed = false;
+  #lastReadAt = Number.NEGATIVE_INFINITY;
+  #watchdog: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(stream: Stream, frameBytesMax: number, framesQueuedMax: number, onClosed: () => void) {
+  constructor(
+    stream: Stream,
+    connection: Connection | undefined,
+    options: {
+      readonly frameBytesMax: number;
+      readonly framesQueuedMax: number;
+      readonly onClosed: () => void;
+      readonly onStalled: OnStalled;
+    },
+  ) {
     this.#stream = stream;
-    this.#onClosed = onClosed;
-    this.#lp = lpStream(stream, { maxDataLength: frameBytesMax + REQUEST_ID_BYTES });
-    this.#writer = new FrameWriter(this.#lp, framesQueuedMax, (err) => this.#fail(err));
+    this.connection = connection;
+    this.#onClosed = options.onClosed;
+    this.#onStalled = options.onStalled;
+    this.#lp = lpStream(stream, { maxDataLength: options.frameBytesMax + REQUEST_ID_BYTES });
+    this.#writer = new FrameWriter(this.#lp, options.framesQueuedMax, (err) => this.#fail(err));
     void this.#readReplies();
   }
 
-  request(frame: Uint8Array, signal: AbortSignal): Promise<Uint8Array> {
+  /** Sends `frame`; the channel counts as stalled when nothing at all is read within `stallMs`. */
+  request(frame: Uint8Array, signal: AbortSignal, stallMs: number): Promise<Uint8Array> {
     if (this.#closed)
       return Promise.reject(new ChannelClosedError(new PeerUnreachableError(this.#stream.id)));
     const id = this.#nextId;
     this.#nextId = id === REQUEST_ID_MAX ? 1 : id + 1;
+    const sentAt = performance.now();
     return new Promise<Uint8Array>((resolve, reject) => {
       const onAbort = () => {
         this.#pending.delete(id);
@@ -94,8 +144,11 @@ export class OutboundChannel {
           signal.removeEventListener('abort', onAbort);
           reject(err);
         },
+        sentAt,
+        stallAt: sentAt + stallMs,
       });
       this.#writer.push(withRequestId(id, frame));
+      this.#watch();
     });
   }
 
@@ -104,10 +157,35 @@ export class OutboundChannel {
     this.#fail(new Error('replication transport stopped'));
   }
 
+  /** One timer per channel (not per request) while requests are in flight. */
+  #watch(): void {
+    if (this.#watchdog !== undefined || this.#closed) return;
+    this.#watchdog = setTimeout(() => {
+      this.#watchdog = undefined;
+      if (this.#closed || this.#pending.size === 0) return;
+      if (this.#stalled(performance.now()) && this.#onStalled(this)) {
+        this.#fail(new Error('no frame read from the replication stream while requests waited'));
+        return;
+      }
+      this.#watch();
+    }, STALL_CHECK_MS);
+    // A watchdog alone must not keep a process alive.
+    (this.#watchdog as { unref?: () => void }).unref?.();
+  }
+
+  /** Whether some request waited past its stall time with nothing read since it was sent. */
+  #stalled(now: number): boolean {
+    for (const pending of this.#pending.values()) {
+      if (pending.stallAt <= now && this.#lastReadAt < pending.sentAt) return true;
+    }
+    return false;
+  }
+
   async #readReplies(): Promise<void> {
     try {
       for (;;) {
         const { id, payload } = splitRequestId((await this.#lp.read()).subarray());
+        this.#lastReadAt = performance.now();
         const pending = this.#pending.get(id);
         // A reply to a request that timed out is dropped.
         if (pending === undefined) continue;
@@ -122,6 +200,8 @@ export class OutboundChannel {
   #fail(err: unknown): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#watchdog);
+    this.#watchdog = undefined;
     this.#onClosed();
     const closed = new ChannelClosedError(err);
     for (const pending of this.#pending.values()) pending.reject(closed);

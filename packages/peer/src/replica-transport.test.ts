@@ -1,6 +1,6 @@
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PeerUnreachableError } from './errors.ts';
+import { PeerUnreachableError, RequestTimeoutError } from './errors.ts';
 import type { TesseraLibp2p } from './libp2p-services.ts';
 import { createNodeLibp2p } from './platform-node.ts';
 import { Libp2pReplicaTransport } from './replica-transport.ts';
@@ -74,5 +74,117 @@ describe('Libp2pReplicaTransport when a connection dies under a request', () => 
     expect(text(await client.transport.request(serverId, bytes('mint:k'), { timeoutMs: 5000 }))).toContain(
       'mint:k',
     );
+  });
+});
+
+describe('Libp2pReplicaTransport when a stream goes silent', () => {
+  /** A server whose first answer to `stall:` requests is none at all; later ones are answered. */
+  async function silentOnce() {
+    const client = await startTransport();
+    const server = await startTransport();
+    const silenced = new Set<string>();
+    server.transport.handle(async (frame, from) => {
+      const request = text(frame);
+      if (request.startsWith('stall:') && !silenced.has(request)) {
+        silenced.add(request);
+        return new Promise<Uint8Array>(() => {});
+      }
+      return bytes(`${request} from ${from.slice(-4)}`);
+    });
+    const serverId = server.node.peerId.toString();
+    expect(text(await client.transport.request(serverId, bytes('warm'), { timeoutMs: 5000 }))).toContain(
+      'warm',
+    );
+    return { client, server, serverId };
+  }
+
+  it('gives the stream up and sends again on another open connection', async () => {
+    const { client, server, serverId } = await silentOnce();
+    const [first] = client.node.getConnections(server.node.peerId);
+    // A second connection to the same peer, as a browser has while a second WebRTC connection is made.
+    const second = await client.node.dial(server.node.getMultiaddrs()[0]!, { force: true });
+    expect(second).not.toBe(first);
+
+    const reply = await client.transport.request(serverId, bytes('stall:read'), {
+      timeoutMs: 2000,
+      idempotent: true,
+    });
+    expect(text(reply)).toContain('stall:read from');
+    expect(client.transport.stats.channelsStalled).toBe(1);
+    expect(client.transport.stats.requestsResent).toBe(1);
+    // The fresh stream went on the connection that was not given up.
+    expect(second.streams.some((stream) => stream.protocol === client.transport.protocol)).toBe(true);
+    expect(first!.streams.some((stream) => stream.protocol === client.transport.protocol)).toBe(false);
+  });
+
+  it('opens the stream on another connection when one never negotiates it', async () => {
+    const client = await startTransport();
+    const server = await startTransport();
+    server.transport.handle(async (frame) => bytes(`${text(frame)} done`));
+    const serverId = server.node.peerId.toString();
+    await client.node.dial(server.node.getMultiaddrs()[0]!);
+    await client.node.dial(server.node.getMultiaddrs()[0]!, { force: true });
+    // The connection libp2p would pick accepts the stream and then never answers its negotiation, as
+    // a WebRTC connection does whose other side gave up signalling halfway.
+    const picked = await client.node.dial(server.node.peerId);
+    picked.newStream = (_protocols, options) =>
+      new Promise((_, reject) => {
+        options?.signal?.addEventListener('abort', () => reject(options.signal?.reason));
+      });
+    // Not idempotent: a stream that never opened carried nothing, so even a mint may go again.
+    const reply = await client.transport.request(serverId, bytes('mint:k'), { timeoutMs: 2000 });
+    expect(text(reply)).toBe('mint:k done');
+    expect(client.transport.stats.channelsStalled).toBe(1);
+    expect(client.transport.stats.requestsResent).toBe(1);
+  });
+
+  it('opens the stream on another connection when opening fails on one', async () => {
+    const client = await startTransport();
+    const server = await startTransport();
+    server.transport.handle(async (frame) => bytes(`${text(frame)} done`));
+    await client.node.dial(server.node.getMultiaddrs()[0]!);
+    await client.node.dial(server.node.getMultiaddrs()[0]!, { force: true });
+    const picked = await client.node.dial(server.node.peerId);
+    picked.newStream = () => Promise.reject(new Error('the data channel closed'));
+    const reply = await client.transport.request(server.node.peerId.toString(), bytes('mint:k'), {
+      timeoutMs: 5000,
+    });
+    expect(text(reply)).toBe('mint:k done');
+    expect(client.transport.stats.channelsStalled).toBe(1);
+  });
+
+  it('waits for a silent peer it has only one connection to, and keeps the stream', async () => {
+    const { client, serverId } = await silentOnce();
+    const silent = client.transport.request(serverId, bytes('stall:read'), {
+      timeoutMs: 1500,
+      idempotent: true,
+    });
+    await expect(silent).rejects.toBeInstanceOf(RequestTimeoutError);
+    expect(client.transport.stats.channelsStalled).toBe(0);
+    expect(client.transport.stats.requestsResent).toBe(0);
+    expect(text(await client.transport.request(serverId, bytes('after'), { timeoutMs: 5000 }))).toContain(
+      'after from',
+    );
+  });
+
+  it('does not count a slow peer that answers other requests as stalled', async () => {
+    const client = await startTransport();
+    const server = await startTransport();
+    const serverId = server.node.peerId.toString();
+    server.transport.handle(async (frame) => {
+      const request = text(frame);
+      // A slow request (2/3 of its timeout) while quick ones are answered around it.
+      if (request === 'slow') await new Promise((resolve) => setTimeout(resolve, 1000));
+      return bytes(`${request} done`);
+    });
+    await client.transport.request(serverId, bytes('warm'), { timeoutMs: 5000 });
+    await client.node.dial(server.node.getMultiaddrs()[0]!, { force: true });
+    const slow = client.transport.request(serverId, bytes('slow'), { timeoutMs: 1500, idempotent: true });
+    for (let i = 0; i < 8; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await client.transport.request(serverId, bytes(`quick ${i}`), { timeoutMs: 1500 });
+    }
+    expect(text(await slow)).toBe('slow done');
+    expect(client.transport.stats.channelsStalled).toBe(0);
   });
 });

@@ -25,7 +25,13 @@ import {
   REPLICA_REQUESTS_IN_FLIGHT_MAX_DEFAULT,
   REPLICA_REQUESTS_QUEUED_MAX_DEFAULT,
 } from './network-limits.ts';
-import { abortable, ChannelClosedError, InboundChannel, OutboundChannel } from './replica-streams.ts';
+import {
+  abortable,
+  ChannelClosedError,
+  InboundChannel,
+  OutboundChannel,
+  StreamNotOpenedError,
+} from './replica-streams.ts';
 
 /** Bounds of the replication transport. */
 export interface ReplicaTransportOptions {
@@ -55,6 +61,8 @@ export interface ReplicaTransportStats {
   requestsFailed: number;
   /** Idempotent requests sent once more on a fresh stream after theirs closed under them. */
   requestsResent: number;
+  /** Streams given up (or never opened) because nothing came back while another connection to the peer was open. */
+  channelsStalled: number;
   /** Inbound requests answered. */
   requestsServed: number;
   /** Inbound streams aborted: oversized or truncated frame, timeout, reset, handler failure. */
@@ -79,6 +87,7 @@ export class Libp2pReplicaTransport implements ReplicaTransport {
     requestsSent: 0,
     requestsFailed: 0,
     requestsResent: 0,
+    channelsStalled: 0,
     requestsServed: 0,
     requestsRejected: 0,
   };
@@ -88,6 +97,8 @@ export class Libp2pReplicaTransport implements ReplicaTransport {
   readonly #queues = new Map<string, PeerQueue>();
   readonly #channels = new Map<string, Promise<OutboundChannel>>();
   readonly #peerIds = new Map<string, ReturnType<typeof peerIdFromString>>();
+  /** Connections a stream stalled on: new streams avoid them while another connection is open. */
+  readonly #suspects = new WeakSet<Connection>();
   readonly #addressesOf: ((peer: string) => readonly string[]) | undefined;
   #handler: FrameHandler | undefined;
   #started = false;
@@ -165,7 +176,10 @@ export class Libp2pReplicaTransport implements ReplicaTransport {
    * use) and resolves with the reply. An `idempotent` request whose stream
    * closes under it (a connection that just died, such as one through a
    * relay that stopped) is sent once more, on a fresh stream and connection,
-   * within the same timeout.
+   * within the same timeout. So is one whose stream stalls: nothing read
+   * from it for half the timeout while another connection to the peer is
+   * open (a WebRTC connection whose signalling died halfway looks open but
+   * carries nothing).
    */
   async request(peer: string, frame: Uint8Array, options: RequestOptions): Promise<Uint8Array> {
     if (!this.#started) throw new PeerStoppedError();
@@ -182,20 +196,25 @@ export class Libp2pReplicaTransport implements ReplicaTransport {
       options.timeoutMs,
     );
     const signal = controller.signal;
+    // Half the timeout: a stream found stalled then still leaves time to send again elsewhere.
+    const stallMs = options.timeoutMs / 2;
     let queued = true;
     try {
       await this.#acquire(peer, signal);
       queued = false;
       let reply: Uint8Array;
       try {
-        reply = await this.#exchange(peer, peerId, frame, signal);
+        reply = await this.#exchange(peer, peerId, frame, signal, stallMs);
       } catch (err) {
-        if (!(err instanceof ChannelClosedError) || options.idempotent !== true) throw err;
-        if (signal.aborted || !this.#started) throw err;
+        // A stream that never opened carried nothing: any request may go again. One that closed may have.
+        const again =
+          err instanceof StreamNotOpenedError ||
+          (err instanceof ChannelClosedError && options.idempotent === true);
+        if (!again || signal.aborted || !this.#started) throw err;
         // The closed channel has left #channels: this opens a new stream, dialing when no live connection is left.
         this.stats.requestsResent++;
-        this.#log('request to %s: stream closed under it, sending it again: %e', peer, err);
-        reply = await this.#exchange(peer, peerId, frame, signal);
+        this.#log('request to %s: stream closed or stalled, sending it again: %e', peer, err);
+        reply = await this.#exchange(peer, peerId, frame, signal, stallMs);
       }
       this.stats.requestsSent++;
       return reply;
@@ -215,10 +234,11 @@ export class Libp2pReplicaTransport implements ReplicaTransport {
     peerId: ReturnType<typeof peerIdFromString>,
     frame: Uint8Array,
     signal: AbortSignal,
+    stallMs: number,
   ): Promise<Uint8Array> {
     let opening = this.#channels.get(peer);
     if (opening === undefined) {
-      opening = this.#openChannel(peerId, signal);
+      opening = this.#openChannel(peerId, signal, stallMs);
       this.#channels.set(peer, opening);
       // A failed open is forgotten, so the next request dials again.
       opening.catch(() => {
@@ -226,28 +246,113 @@ export class Libp2pReplicaTransport implements ReplicaTransport {
       });
     }
     const channel = await abortable(opening, signal);
-    return channel.request(frame, signal);
+    return channel.request(frame, signal, stallMs);
   }
 
   async #openChannel(
     peerId: ReturnType<typeof peerIdFromString>,
     signal: AbortSignal,
+    stallMs: number,
   ): Promise<OutboundChannel> {
-    const addresses =
-      this.#addressesOf !== undefined && this.#node.getConnections(peerId).length === 0
-        ? dialable(peerId.toString(), this.#addressesOf(peerId.toString()))
-        : [];
-    const stream = await this.#node.dialProtocol(addresses.length > 0 ? addresses : peerId, this.protocol, {
-      signal,
-      runOnLimitedConnection: true,
-    });
+    let connection = this.#trustedConnection(peerId);
+    if (connection === undefined) {
+      const addresses =
+        this.#addressesOf !== undefined && this.#node.getConnections(peerId).length === 0
+          ? dialable(peerId.toString(), this.#addressesOf(peerId.toString()))
+          : [];
+      connection = await this.#node.dial(addresses.length > 0 ? addresses : peerId, { signal });
+    }
+    const stream = await this.#newStream(peerId, connection, signal, stallMs);
     const peer = peerId.toString();
-    const channel = new OutboundChannel(stream, this.frameBytesMax, this.requestsQueuedMax, () => {
-      if (this.#channels.get(peer) === opened) this.#channels.delete(peer);
+    const channel = new OutboundChannel(stream, connection, {
+      frameBytesMax: this.frameBytesMax,
+      framesQueuedMax: this.requestsQueuedMax,
+      onClosed: () => {
+        if (this.#channels.get(peer) === opened) this.#channels.delete(peer);
+      },
+      onStalled: (stalled) => this.#giveUp(peerId, stalled.connection),
     });
     const opened = Promise.resolve(channel);
     this.#channels.set(peer, opened);
     return channel;
+  }
+
+  /**
+   * Opens the replication stream on `connection`. A connection whose other
+   * side gave up halfway (WebRTC signalling that timed out on one side only)
+   * accepts the stream but never negotiates it. From `stallMs` (at most
+   * OPEN_STALL_MS_MAX: negotiating is one round trip) on, as soon as another
+   * connection to the peer is open, the attempt is abandoned; so is one
+   * that failed while another is open. Both throw `StreamNotOpenedError`:
+   * nothing was sent, so any request may try again on the other connection.
+   */
+  async #newStream(
+    peerId: ReturnType<typeof peerIdFromString>,
+    connection: Connection,
+    signal: AbortSignal,
+    stallMs: number,
+  ): Promise<Stream> {
+    const stall = new AbortController();
+    const notOpened = (why: string) =>
+      new StreamNotOpenedError(peerId.toString(), connection.remoteAddr.toString(), why);
+    // Checked again every STALL_RECHECK_MS: another connection may come up later.
+    const check = () => {
+      if (this.#giveUp(peerId, connection)) stall.abort(notOpened('no answer'));
+      else timer = setTimeout(check, STALL_RECHECK_MS);
+    };
+    let timer = setTimeout(check, Math.min(stallMs, OPEN_STALL_MS_MAX));
+    try {
+      return await connection.newStream(this.protocol, {
+        signal: AbortSignal.any([signal, stall.signal]),
+        runOnLimitedConnection: true,
+      });
+    } catch (err) {
+      if (signal.aborted) throw err;
+      if (stall.signal.aborted) throw stall.signal.reason;
+      if (this.#giveUp(peerId, connection)) throw notOpened(err instanceof Error ? err.message : String(err));
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * The connection a new stream goes on when some connection to the peer
+   * was given up on: libp2p's own choice (open, direct first, unlimited)
+   * among the others, or a limited one rather than the suspect. Without a
+   * suspect, undefined: libp2p chooses (and dials when it has only limited
+   * connections, to get a better one).
+   */
+  #trustedConnection(peerId: ReturnType<typeof peerIdFromString>): Connection | undefined {
+    const open = this.#node.getConnections(peerId).filter((connection) => connection.status === 'open');
+    const trusted = open.filter((connection) => !this.#suspects.has(connection));
+    if (trusted.length === open.length) return undefined;
+    const direct = trusted.filter((connection) => connection.direct);
+    const indirect = trusted.filter((connection) => !connection.direct);
+    return [...direct, ...indirect].find((connection) => connection.limits == null) ?? trusted[0];
+  }
+
+  /**
+   * A stalled stream's connection is given up only when another open
+   * connection to the peer exists: with one connection there is nowhere
+   * else to send, and a slow peer must be waited for. The connection is then
+   * suspect, and new streams go on the others.
+   */
+  #giveUp(peerId: ReturnType<typeof peerIdFromString>, connection: Connection | undefined): boolean {
+    if (connection === undefined) return false;
+    const others = this.#node
+      .getConnections(peerId)
+      .filter((other) => other !== connection && other.status === 'open' && !this.#suspects.has(other));
+    if (others.length === 0) return false;
+    this.#suspects.add(connection);
+    this.stats.channelsStalled++;
+    this.#log(
+      'stream to %p on %a stalled; %d other connection(s) left',
+      peerId,
+      connection.remoteAddr,
+      others.length,
+    );
+    return true;
   }
 
   /** Parses a peer id once; parsing (base58) on every request is measurable. */
@@ -324,6 +429,12 @@ export class Libp2pReplicaTransport implements ReplicaTransport {
     }).run();
   }
 }
+
+/** Longest wait for a stream to open before trying another open connection to the peer. */
+const OPEN_STALL_MS_MAX = 2000;
+
+/** How often a stream still opening after its stall time looks again for another connection. */
+const STALL_RECHECK_MS = 250;
 
 /** Parsed peer ids kept; the cache is cleared when full. */
 const PEER_IDS_CACHED_MAX = 4096;
