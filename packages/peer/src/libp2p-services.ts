@@ -3,7 +3,7 @@
  * multiplexing, identify, gossipsub and ping. Transports and listen
  * addresses differ per platform and are passed in.
  */
-import { noise } from '@chainsafe/libp2p-noise';
+import { type ICryptoInterface, noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import { type GossipSub, gossipsub, StrictSign } from '@libp2p/gossipsub';
 import { type Identify, identify } from '@libp2p/identify';
@@ -45,6 +45,8 @@ export interface PlatformLibp2pInit {
   readonly gossipBytesMax: number;
   /** Wraps the noise factory (Node: `coalescingEncrypter`). */
   readonly wrapEncrypter?: <T>(factory: T) => T;
+  /** Noise's crypto (Node: `cachedKeyNoiseCrypto`); noise's default when absent. */
+  readonly noiseCrypto?: ICryptoInterface;
   /** Wraps the yamux factory (Node: `coalescingMuxer`). */
   readonly wrapMuxer?: <T>(factory: T) => T;
 }
@@ -64,7 +66,7 @@ export async function createTesseraLibp2p(init: PlatformLibp2pInit): Promise<Tes
     privateKey: init.privateKey,
     addresses: { listen: [...init.listen] },
     transports: [...init.transports],
-    connectionEncrypters: [wrapEncrypter(noise())],
+    connectionEncrypters: [wrapEncrypter(noise(init.noiseCrypto ? { crypto: init.noiseCrypto } : {}))],
     streamMuxers: [
       wrapMuxer(
         yamux({

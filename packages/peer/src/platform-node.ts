@@ -8,6 +8,7 @@ import type { PrivateKey } from '@libp2p/interface';
 import { tcp } from '@libp2p/tcp';
 import { webSockets } from '@libp2p/websockets';
 import { createTesseraLibp2p, type TesseraLibp2p } from './libp2p-services.ts';
+import { cachedKeyNoiseCrypto } from './noise-crypto-node.ts';
 import { coalescingEncrypter, coalescingMuxer } from './write-coalescing.ts';
 
 /** Loopback TCP and WebSockets on ephemeral ports. */
@@ -38,5 +39,7 @@ export function createNodeLibp2p(init: NodeLibp2pInit): Promise<TesseraLibp2p> {
     // Fewer, larger socket writes and encryptions: see write-coalescing.ts.
     wrapEncrypter: coalescingEncrypter as <T>(factory: T) => T,
     wrapMuxer: coalescingMuxer as <T>(factory: T) => T,
+    // Session keys imported once, not per message: see noise-crypto-node.ts.
+    noiseCrypto: cachedKeyNoiseCrypto,
   });
 }
