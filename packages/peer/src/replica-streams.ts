@@ -40,9 +40,7 @@ export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<
 interface Pending {
   resolve(reply: Uint8Array): void;
   reject(err: unknown): void;
-  /** `performance.now()` when the request was written. */
-  readonly sentAt: number;
-  /** After this `performance.now()` with no frame read since `sentAt`, the channel counts as stalled. */
+  /** After this `performance.now()`, on a stream that never carried a reply, the channel counts as stalled. */
   readonly stallAt: number;
 }
 
@@ -72,9 +70,9 @@ export class StreamNotOpenedError extends Error {
 }
 
 /**
- * Called when a channel stalled: its oldest request has waited past its
- * stall time and nothing at all was read from the stream since it was
- * sent. Returns whether to give the channel up.
+ * Called when a channel stalled: a request has waited past its stall time
+ * on a stream that never carried a reply. Returns whether to give the
+ * channel up.
  */
 export type OnStalled = (channel: OutboundChannel) => boolean;
 
@@ -90,8 +88,8 @@ export type OnStalled = (channel: OutboundChannel) => boolean;
  * treats like a connection that died.
  */
 export class OutboundChannel {
-  /** The connection the stream runs on, when known. */
-  readonly connection: Connection | undefined;
+  /** The connection the stream runs on. */
+  readonly connection: Connection;
   readonly #stream: Stream;
   readonly #lp: LpStream;
   readonly #writer: FrameWriter;
@@ -100,12 +98,13 @@ export class OutboundChannel {
   readonly #onStalled: OnStalled;
   #nextId = 1;
   #closed = false;
-  #lastReadAt = Number.NEGATIVE_INFINITY;
+  /** The stream carried at least one reply. */
+  #heard = false;
   #watchdog: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     stream: Stream,
-    connection: Connection | undefined,
+    connection: Connection,
     options: {
       readonly frameBytesMax: number;
       readonly framesQueuedMax: number;
@@ -122,13 +121,12 @@ export class OutboundChannel {
     void this.#readReplies();
   }
 
-  /** Sends `frame`; the channel counts as stalled when nothing at all is read within `stallMs`. */
+  /** Sends `frame`; a channel never heard from counts as stalled when no reply came within `stallMs`. */
   request(frame: Uint8Array, signal: AbortSignal, stallMs: number): Promise<Uint8Array> {
     if (this.#closed)
       return Promise.reject(new ChannelClosedError(new PeerUnreachableError(this.#stream.id)));
     const id = this.#nextId;
     this.#nextId = id === REQUEST_ID_MAX ? 1 : id + 1;
-    const sentAt = performance.now();
     return new Promise<Uint8Array>((resolve, reject) => {
       const onAbort = () => {
         this.#pending.delete(id);
@@ -144,8 +142,7 @@ export class OutboundChannel {
           signal.removeEventListener('abort', onAbort);
           reject(err);
         },
-        sentAt,
-        stallAt: sentAt + stallMs,
+        stallAt: performance.now() + stallMs,
       });
       this.#writer.push(withRequestId(id, frame));
       this.#watch();
@@ -173,10 +170,16 @@ export class OutboundChannel {
     (this.#watchdog as { unref?: () => void }).unref?.();
   }
 
-  /** Whether some request waited past its stall time with nothing read since it was sent. */
+  /**
+   * Whether some request waited past its stall time and the stream has
+   * never carried a reply. A stream that answered before is on a working
+   * connection: its peer is slow, and giving it up would fail requests the
+   * peer did apply (a mint reported as not acknowledged).
+   */
   #stalled(now: number): boolean {
+    if (this.#heard) return false;
     for (const pending of this.#pending.values()) {
-      if (pending.stallAt <= now && this.#lastReadAt < pending.sentAt) return true;
+      if (pending.stallAt <= now) return true;
     }
     return false;
   }
@@ -185,7 +188,7 @@ export class OutboundChannel {
     try {
       for (;;) {
         const { id, payload } = splitRequestId((await this.#lp.read()).subarray());
-        this.#lastReadAt = performance.now();
+        this.#heard = true;
         const pending = this.#pending.get(id);
         // A reply to a request that timed out is dropped.
         if (pending === undefined) continue;

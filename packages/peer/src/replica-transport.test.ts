@@ -98,23 +98,51 @@ describe('Libp2pReplicaTransport when a stream goes silent', () => {
     return { client, server, serverId };
   }
 
-  it('gives the stream up and sends again on another open connection', async () => {
-    const { client, server, serverId } = await silentOnce();
-    const [first] = client.node.getConnections(server.node.peerId);
-    // A second connection to the same peer, as a browser has while a second WebRTC connection is made.
+  it('gives up a new stream that never answers and sends again on another open connection', async () => {
+    const client = await startTransport();
+    const server = await startTransport();
+    // The first request is never answered; the one sent again is.
+    let silenced = false;
+    server.transport.handle(async (frame, from) => {
+      if (!silenced) {
+        silenced = true;
+        return new Promise<Uint8Array>(() => {});
+      }
+      return bytes(`${text(frame)} from ${from.slice(-4)}`);
+    });
+    // Two connections to the same peer, as a browser has while a second WebRTC connection is made.
+    const first = await client.node.dial(server.node.getMultiaddrs()[0]!);
     const second = await client.node.dial(server.node.getMultiaddrs()[0]!, { force: true });
     expect(second).not.toBe(first);
 
-    const reply = await client.transport.request(serverId, bytes('stall:read'), {
+    const reply = await client.transport.request(server.node.peerId.toString(), bytes('stall:read'), {
       timeoutMs: 2000,
       idempotent: true,
     });
     expect(text(reply)).toContain('stall:read from');
     expect(client.transport.stats.channelsStalled).toBe(1);
     expect(client.transport.stats.requestsResent).toBe(1);
-    // The fresh stream went on the connection that was not given up.
-    expect(second.streams.some((stream) => stream.protocol === client.transport.protocol)).toBe(true);
-    expect(first!.streams.some((stream) => stream.protocol === client.transport.protocol)).toBe(false);
+    // The stalled stream was closed and the fresh one went on the other connection.
+    const carrying = [first, second].filter((connection) =>
+      connection.streams.some((stream) => stream.protocol === client.transport.protocol),
+    );
+    expect(carrying.length).toBe(1);
+  });
+
+  it('keeps a stream that answered before when its peer turns slow, with another connection open', async () => {
+    const client = await startTransport();
+    const server = await startTransport();
+    const serverId = server.node.peerId.toString();
+    server.transport.handle(async (frame) => {
+      // Slower than half the timeout: a busy peer, not a dead stream.
+      if (text(frame) === 'mint:slow') await new Promise((resolve) => setTimeout(resolve, 1400));
+      return bytes(`${text(frame)} done`);
+    });
+    await client.transport.request(serverId, bytes('warm'), { timeoutMs: 5000 });
+    await client.node.dial(server.node.getMultiaddrs()[0]!, { force: true });
+    const reply = await client.transport.request(serverId, bytes('mint:slow'), { timeoutMs: 2000 });
+    expect(text(reply)).toBe('mint:slow done');
+    expect(client.transport.stats.channelsStalled).toBe(0);
   });
 
   it('opens the stream on another connection when one never negotiates it', async () => {

@@ -59,7 +59,7 @@ export interface ReplicaTransportStats {
   requestsSent: number;
   /** Outbound requests that failed (timeout, unreachable, reset, queue full). */
   requestsFailed: number;
-  /** Idempotent requests sent once more on a fresh stream after theirs closed under them. */
+  /** Requests sent once more on a fresh stream: idempotent ones whose stream closed under them, any whose stream never opened. */
   requestsResent: number;
   /** Streams given up (or never opened) because nothing came back while another connection to the peer was open. */
   channelsStalled: number;
@@ -176,10 +176,10 @@ export class Libp2pReplicaTransport implements ReplicaTransport {
    * use) and resolves with the reply. An `idempotent` request whose stream
    * closes under it (a connection that just died, such as one through a
    * relay that stopped) is sent once more, on a fresh stream and connection,
-   * within the same timeout. So is one whose stream stalls: nothing read
-   * from it for half the timeout while another connection to the peer is
-   * open (a WebRTC connection whose signalling died halfway looks open but
-   * carries nothing).
+   * within the same timeout. So is one whose new stream stalls: no reply
+   * ever read from it for half the timeout while another connection to the
+   * peer is open (a WebRTC connection whose signalling died halfway looks
+   * open but carries nothing).
    */
   async request(peer: string, frame: Uint8Array, options: RequestOptions): Promise<Uint8Array> {
     if (!this.#started) throw new PeerStoppedError();
@@ -338,8 +338,7 @@ export class Libp2pReplicaTransport implements ReplicaTransport {
    * else to send, and a slow peer must be waited for. The connection is then
    * suspect, and new streams go on the others.
    */
-  #giveUp(peerId: ReturnType<typeof peerIdFromString>, connection: Connection | undefined): boolean {
-    if (connection === undefined) return false;
+  #giveUp(peerId: ReturnType<typeof peerIdFromString>, connection: Connection): boolean {
     const others = this.#node
       .getConnections(peerId)
       .filter((other) => other !== connection && other.status === 'open' && !this.#suspects.has(other));
